@@ -1,0 +1,359 @@
+//! The survival step rule of MEASURES.md §7: a published survival value reveals the events
+//! behind it, so every published step must stand for 0 or ≥ k events.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use crate::measures::duration::{
+    hidden, AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, EXIT_CLASS, MEDIAN_DAYS,
+    SPELLS, T_DAYS,
+};
+use crate::measures::Table;
+use crate::schema::out;
+
+/// One point of a cohort's walk: time, spells at risk, and closed spells with duration ≤ t.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Point {
+    pub t: i32,
+    pub at_risk: u64,
+    pub events_cum: u64,
+}
+
+/// Walks `points` (ascending, distinct t) and says which are published: a point is published
+/// when ≥ k spells are at risk at it and the events since the last published point (since t = 0
+/// for the first) are 0 or ≥ k; otherwise its events carry to the next point.
+///
+/// With `total_events = Some(total)` (the cohort's events are published), the walk ends there:
+/// while the events after the last published point are in (0, k), that point is suppressed too;
+/// a point at t = 0 (no events before it) stays.
+pub fn walk(points: &[Point], k: u64, total_events: Option<u64>) -> Vec<bool> {
+    let mut published = vec![false; points.len()];
+    let mut last_events = 0;
+    for (i, p) in points.iter().enumerate() {
+        let since = p.events_cum - last_events;
+        if p.at_risk >= k && (since == 0 || since >= k) {
+            published[i] = true;
+            last_events = p.events_cum;
+        }
+    }
+    if let Some(total) = total_events {
+        loop {
+            let last = published.iter().rposition(|&p| p);
+            let Some(i) = last else { break };
+            let tail = total - points[i].events_cum;
+            if points[i].t == 0 || tail == 0 || tail >= k {
+                break;
+            }
+            published[i] = false;
+        }
+    }
+    published
+}
+
+/// The class walk of `cumulative_incidence`: a class value at a horizon is published where the
+/// cohort's S there is published (`s_published`) and the class events since the last published
+/// class point are 0 or ≥ k; a value suppressed for either reason carries its events on.
+pub fn class_walk(class_events_cum: &[u64], s_published: &[bool], k: u64) -> Vec<bool> {
+    let mut last = 0;
+    class_events_cum
+        .iter()
+        .zip(s_published)
+        .map(|(&cum, &s_ok)| {
+            let since = cum - last;
+            let ok = s_ok && (since == 0 || since >= k);
+            if ok {
+                last = cum;
+            }
+            ok
+        })
+        .collect()
+}
+
+/// A cohort's identity across the three duration tables.
+type CohortKey = (String, String, i64, String);
+
+fn keys_of(df: &DataFrame) -> PolarsResult<Vec<CohortKey>> {
+    let text = |c: &str| -> PolarsResult<Vec<String>> {
+        Ok(df
+            .column(c)?
+            .str()?
+            .iter()
+            .map(|v| v.unwrap_or("").to_owned())
+            .collect())
+    };
+    let (l, u, g) = (text(out::LEVEL)?, text(out::UNIT)?, text(out::GROUP)?);
+    let y = counts(df, ENTRY_YEAR)?;
+    Ok((0..df.height())
+        .map(|i| (l[i].clone(), u[i].clone(), y[i].unwrap_or(0), g[i].clone()))
+        .collect())
+}
+
+fn counts(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect())
+}
+
+fn in_small(n: Option<i64>, k: u64) -> bool {
+    n.is_some_and(|n| n > 0 && (n as u64) < k)
+}
+
+/// Nulls the rows of `column` where `mask` is true; returns how many non-null values it hid.
+fn null_where(df: &mut DataFrame, column: &str, mask: &[bool]) -> PolarsResult<usize> {
+    let s = df.column(column)?.as_materialized_series().clone();
+    let hidden = s
+        .is_not_null()
+        .iter()
+        .zip(mask)
+        .filter(|(nn, m)| nn.unwrap_or(false) && **m)
+        .count();
+    let keep =
+        BooleanChunked::from_slice("keep".into(), &mask.iter().map(|m| !m).collect::<Vec<_>>());
+    let nulls = Series::full_null(column.into(), s.len(), s.dtype());
+    df.with_column(s.zip_with(&keep, &nulls)?.into_column())?;
+    Ok(hidden)
+}
+
+/// Applies §7 to `duration_cohorts`, `survival_curves` and `cumulative_incidence` together, so
+/// the three cannot be played against each other. Returns the rows suppressed per table.
+pub fn protect(
+    cohorts: &mut Table,
+    curves: &mut Table,
+    incidence: &mut Table,
+    horizons: &[i32],
+    k: u64,
+) -> PolarsResult<[u64; 3]> {
+    let df = &cohorts.df;
+    let keys = keys_of(df)?;
+    let (spells, persons) = (counts(df, SPELLS)?, counts(df, out::PERSONS)?);
+    let (events, censored) = (counts(df, EVENTS)?, counts(df, CENSORED)?);
+    let (median_n, median_d) = (
+        counts(df, &hidden("median_n"))?,
+        counts(df, &hidden("median_d"))?,
+    );
+    let horizon_points: Vec<(Vec<Option<i64>>, Vec<Option<i64>>)> = horizons
+        .iter()
+        .map(|h| {
+            Ok((
+                counts(df, &hidden(&format!("n_{h}")))?,
+                counts(df, &hidden(&format!("d_{h}")))?,
+            ))
+        })
+        .collect::<PolarsResult<_>>()?;
+
+    // Grid points of every cohort, from the curve rows.
+    let cdf = &curves.df;
+    let curve_keys = keys_of(cdf)?;
+    let (ct, cn, cd) = (
+        counts(cdf, T_DAYS)?,
+        counts(cdf, AT_RISK)?,
+        counts(cdf, EVENTS_CUM)?,
+    );
+    let mut grid: HashMap<&CohortKey, Vec<(usize, Point)>> = HashMap::new();
+    for (row, key) in curve_keys.iter().enumerate() {
+        let p = Point {
+            t: ct[row].unwrap_or(0) as i32,
+            at_risk: cn[row].unwrap_or(0) as u64,
+            events_cum: cd[row].unwrap_or(0) as u64,
+        };
+        grid.entry(key).or_default().push((row, p));
+    }
+
+    let height = df.height();
+    let (mut row_mask, mut ev_mask, mut median_mask) = (
+        vec![false; height],
+        vec![false; height],
+        vec![false; height],
+    );
+    let mut s_mask: Vec<Vec<bool>> = vec![vec![false; height]; horizons.len()];
+    let mut curve_keep = vec![false; cdf.height()];
+    let mut s_published: HashMap<&CohortKey, Vec<bool>> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        let row_supp =
+            spells[i].is_none_or(|n| (n as u64) < k) || persons[i].is_none_or(|n| (n as u64) < k);
+        let ev_supp = row_supp || in_small(events[i], k) || in_small(censored[i], k);
+        row_mask[i] = row_supp;
+        ev_mask[i] = ev_supp;
+        // The union of the 30-day grid and the horizons, in time order.
+        let mut points: Vec<(Option<usize>, Option<usize>, Point)> = grid
+            .get(key)
+            .map(|g| g.iter().map(|(row, p)| (Some(*row), None, *p)).collect())
+            .unwrap_or_default();
+        for (j, h) in horizons.iter().enumerate() {
+            let p = Point {
+                t: *h,
+                at_risk: horizon_points[j].0[i].unwrap_or(0) as u64,
+                events_cum: horizon_points[j].1[i].unwrap_or(0) as u64,
+            };
+            match points.iter_mut().find(|(_, _, q)| q.t == *h) {
+                Some(existing) => existing.1 = Some(j),
+                None => points.push((None, Some(j), p)),
+            }
+        }
+        points.sort_by_key(|(_, _, p)| p.t);
+        let walked = if row_supp {
+            vec![false; points.len()]
+        } else {
+            let total = (!ev_supp).then(|| events[i].unwrap_or(0) as u64);
+            walk(
+                &points.iter().map(|(_, _, p)| *p).collect::<Vec<_>>(),
+                k,
+                total,
+            )
+        };
+        let mut published_h = vec![false; horizons.len()];
+        for ((curve_row, horizon, _), ok) in points.iter().zip(&walked) {
+            if let Some(r) = curve_row {
+                curve_keep[*r] = *ok;
+            }
+            if let Some(j) = horizon {
+                published_h[*j] = *ok;
+                s_mask[*j][i] = !*ok;
+            }
+        }
+        median_mask[i] =
+            row_supp || median_n[i].is_none_or(|n| (n as u64) < k) || in_small(median_d[i], k);
+        s_published.insert(key, published_h);
+    }
+
+    let mut df = cohorts.df.clone();
+    let mut any = vec![false; height];
+    let mut hide = |df: &mut DataFrame, column: &str, mask: &[bool]| -> PolarsResult<()> {
+        let before: Vec<bool> = df
+            .column(column)?
+            .is_not_null()
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect();
+        null_where(df, column, mask)?;
+        for (a, (b, m)) in any.iter_mut().zip(before.iter().zip(mask)) {
+            *a |= *b && *m;
+        }
+        Ok(())
+    };
+    for c in [SPELLS, out::PERSONS] {
+        hide(&mut df, c, &row_mask)?;
+    }
+    for c in [EVENTS, CENSORED] {
+        hide(&mut df, c, &ev_mask)?;
+    }
+    hide(&mut df, MEDIAN_DAYS, &median_mask)?;
+    for (j, h) in horizons.iter().enumerate() {
+        for c in [format!("s_{h}"), format!("s_{h}_lo"), format!("s_{h}_hi")] {
+            hide(&mut df, &c, &s_mask[j])?;
+        }
+    }
+    let n_cohorts = any.iter().filter(|a| **a).count() as u64;
+    df.with_column(Column::new(out::SUPPRESSED.into(), any))?;
+    cohorts.df = df;
+
+    let dropped = curve_keep.iter().filter(|k| !**k).count() as u64;
+    curves.df = curves
+        .df
+        .filter(&BooleanChunked::from_slice("keep".into(), &curve_keep))?;
+
+    // Class walks over the horizons, per cohort and class (rows sorted by cohort, class, t).
+    let idf = &incidence.df;
+    let inc_keys = keys_of(idf)?;
+    let classes: Vec<String> = idf
+        .column(EXIT_CLASS)?
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or("").to_owned())
+        .collect();
+    let (it, class_d) = (counts(idf, T_DAYS)?, counts(idf, &hidden("class_d"))?);
+    let mut mask = vec![true; idf.height()];
+    let mut start = 0;
+    while start < idf.height() {
+        let mut end = start;
+        while end < idf.height()
+            && inc_keys[end] == inc_keys[start]
+            && classes[end] == classes[start]
+        {
+            end += 1;
+        }
+        let s_pub: Vec<bool> = (start..end)
+            .map(|r| {
+                let j = horizons
+                    .iter()
+                    .position(|h| i64::from(*h) == it[r].unwrap_or(-1));
+                j.and_then(|j| s_published.get(&inc_keys[r]).map(|p| p[j]))
+                    .unwrap_or(false)
+            })
+            .collect();
+        let cum: Vec<u64> = (start..end)
+            .map(|r| class_d[r].unwrap_or(0) as u64)
+            .collect();
+        for (r, ok) in (start..end).zip(class_walk(&cum, &s_pub, k)) {
+            mask[r] = !ok;
+        }
+        start = end;
+    }
+    let mut idf = incidence.df.clone();
+    let before: Vec<bool> = idf
+        .column(CIF)?
+        .is_not_null()
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    null_where(&mut idf, CIF, &mask)?;
+    let flags: Vec<bool> = before.iter().zip(&mask).map(|(b, m)| *b && *m).collect();
+    let n_inc = flags.iter().filter(|f| **f).count() as u64;
+    idf.with_column(Column::new(out::SUPPRESSED.into(), flags))?;
+    incidence.df = idf;
+    Ok([n_cohorts, dropped, n_inc])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pts(rows: &[(i32, u64, u64)]) -> Vec<Point> {
+        rows.iter()
+            .map(|&(t, at_risk, events_cum)| Point {
+                t,
+                at_risk,
+                events_cum,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_steps_carry_to_the_next_point() {
+        // k = 5: events 0, 2 (carry), 6 (2 + 4 = 6 since the last published), 7 (1: carry).
+        let p = pts(&[(0, 40, 0), (30, 38, 2), (60, 30, 6), (90, 20, 7)]);
+        assert_eq!(walk(&p, 5, None), vec![true, false, true, false]);
+    }
+
+    #[test]
+    fn too_few_at_risk_suppresses() {
+        let p = pts(&[(0, 4, 0), (30, 4, 0)]);
+        assert_eq!(walk(&p, 5, None), vec![false, false]);
+    }
+
+    #[test]
+    fn published_total_suppresses_a_small_tail() {
+        // Total 9 events published: after the point at 60 (6 events) 3 remain → suppress it;
+        // then 9 − 0 = 9 ≥ 5 after t = 0, which stays anyway.
+        let p = pts(&[(0, 40, 0), (60, 30, 6)]);
+        assert_eq!(walk(&p, 5, Some(9)), vec![true, false]);
+        assert_eq!(walk(&p, 5, Some(11)), vec![true, true]);
+        assert_eq!(walk(&p, 5, None), vec![true, true]);
+    }
+
+    #[test]
+    fn class_values_need_a_published_s() {
+        assert_eq!(
+            class_walk(&[0, 5, 6, 12], &[true, false, true, true], 5),
+            vec![true, false, true, true]
+        );
+        assert_eq!(
+            class_walk(&[1, 2, 3], &[true, true, true], 5),
+            vec![false, false, false]
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! `forloeb` binary: parse flags, call the library, print errors once, exit by policy
+//! (0 ok, 1 failure, 2 bad input).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use forloeb::cli::{Cli, Command, Format};
+use forloeb::{dates, reference::Reference, synth, Error, RunRequest};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<u8, Error> {
+    match command {
+        Command::Validate(args) => {
+            let report = forloeb::validate(&args.extract.extract)?;
+            if let Some(peers) = &args.extract.peers {
+                Reference::load(Some(peers))?;
+            }
+            print!("{report}");
+            if !report.summary.is_empty() {
+                println!(
+                    "\nData-quality summary of {}:",
+                    args.extract.extract.display()
+                );
+                for line in &report.summary {
+                    println!("  {line}");
+                }
+            }
+            if report.is_valid() {
+                println!("\nvalid: no violations");
+                Ok(0)
+            } else {
+                println!("\ninvalid: {} problems", report.error_count());
+                Ok(2)
+            }
+        }
+        Command::Run(args) => {
+            let request = RunRequest {
+                extract: args.extract.extract,
+                peers: args.extract.peers,
+                year: args.year,
+                period: args
+                    .period
+                    .map(|(a, b)| (dates::to_day(a), dates::to_day(b))),
+                config: args.config,
+                out: args.out,
+            };
+            let outcome = forloeb::run(&request)?;
+            for w in &outcome.manifest.run.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("wrote {}", outcome.out.display());
+            Ok(0)
+        }
+        Command::Synth(args) => {
+            let options = synth::SynthOptions {
+                persons: args.persons,
+                seed: args.seed,
+                out: args.out,
+                start: args.start,
+                end: args.end,
+                format: match args.format {
+                    Format::Csv => synth::SynthFormat::Csv,
+                    Format::Parquet => synth::SynthFormat::Parquet,
+                },
+            };
+            let summary = synth::write(&options, &Reference::load(None)?)?;
+            println!(
+                "wrote {} persons to {}",
+                summary.persons,
+                options.out.display()
+            );
+            for (table, rows) in &summary.rows {
+                println!("  {table:<16} {rows:>12} rows");
+            }
+            Ok(0)
+        }
+    }
+}

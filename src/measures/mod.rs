@@ -1,0 +1,132 @@
+//! The measures of MEASURES.md, one file per family, each producing output tables at the three
+//! levels (municipality, peer group, country) for every group and `all`.
+
+pub mod coverage;
+pub mod duration;
+pub mod indicators;
+pub mod outcomes;
+pub mod stock;
+
+use polars::prelude::*;
+
+use crate::reference::{self, Reference};
+use crate::schema::{self as s, out};
+
+/// One output table before disclosure control: its name (the Parquet file stem), its rows
+/// sorted by its keys, its key columns, and the definition written into its metadata.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: &'static str,
+    pub df: DataFrame,
+    pub keys: Vec<&'static str>,
+    pub definition: String,
+}
+
+/// Every table of a run, unprotected. Only `disclosure::apply` turns it into `SafeTables`.
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    pub tables: Vec<Table>,
+    /// What was not computed and why (for the manifest).
+    pub notes: Vec<String>,
+}
+
+/// Aggregates a unit-level frame (one row per person, spell, day piece, … carrying
+/// `municipality` and `group`) to every level: per municipality, per peer group and for the
+/// country, each for the row's group and for `all`. `keys` are further grouping columns
+/// (e.g. the duration band); `aggs` are the aggregations (pooled over the rows, so distinct
+/// persons are counted once per cell). Output columns: level, unit, unit_name, group, keys…,
+/// aggs…; unsorted.
+pub fn by_levels(
+    lf: LazyFrame,
+    reference: &Reference,
+    keys: &[&str],
+    aggs: &[Expr],
+) -> PolarsResult<LazyFrame> {
+    let units = reference.municipalities.clone().lazy().select([
+        col(reference::CODE).alias(s::MUNICIPALITY),
+        col(reference::NAME).alias("__name"),
+        col(reference::PEER_GROUP).alias("__peer"),
+    ]);
+    let lf = lf.join(
+        units,
+        [col(s::MUNICIPALITY)],
+        [col(s::MUNICIPALITY)],
+        JoinArgs::new(JoinType::Left),
+    );
+    let levels = [
+        (
+            out::LEVEL_MUNICIPALITY,
+            col(s::MUNICIPALITY).cast(DataType::String),
+            col("__name"),
+        ),
+        (out::LEVEL_PEER_GROUP, col("__peer"), col("__peer")),
+        (
+            out::LEVEL_NATIONAL,
+            lit(out::NATIONAL_UNIT),
+            lit(out::NATIONAL_NAME),
+        ),
+    ];
+    let mut parts = Vec::new();
+    for (level, unit, name) in levels {
+        for group in [col(s::GROUP), lit(s::ALL_GROUPS)] {
+            let mut by = vec![
+                lit(level).alias(out::LEVEL),
+                unit.clone().alias(out::UNIT),
+                name.clone().alias(out::UNIT_NAME),
+                group.alias(out::GROUP),
+            ];
+            by.extend(keys.iter().map(|k| col(*k)));
+            parts.push(lf.clone().group_by(by).agg(aggs.to_vec()));
+        }
+    }
+    concat(parts, UnionArgs::default())
+}
+
+/// The leading key columns shared by every level table.
+pub const LEVEL_KEYS: [&str; 4] = [out::LEVEL, out::UNIT, out::UNIT_NAME, out::GROUP];
+
+/// Computes every table of the report from the extract as of R and its spells.
+pub fn compute(
+    extract: &crate::extract::Extract,
+    spells: &crate::spells::Spells,
+    effective: &crate::config::Effective,
+    reference: &Reference,
+) -> PolarsResult<Tables> {
+    let config = &effective.config;
+    let period = &effective.period;
+    // Status look-ups (exit classes, destinations, in work) share one step function.
+    let status_steps = crate::status::steps(extract)?.collect()?.lazy();
+    let population = duration::population(spells, status_steps.clone(), config.gap_days)?;
+    let duration = duration::compute(population, effective, reference)?;
+    let stock_on_r = stock::stock(extract, spells, config)?.collect()?.lazy();
+
+    let mut ctx = coverage::Context::new(
+        extract,
+        spells,
+        config,
+        *period,
+        stock_on_r.clone(),
+        status_steps.clone(),
+    )?;
+    let mut contributions = coverage::stock_measures(&mut ctx)?;
+    contributions.extend(coverage::spell_measures(&ctx)?);
+    contributions.extend(coverage::period_measures(&ctx)?);
+    contributions.extend(coverage::outcome_measures(&ctx)?);
+    let indicators = indicators::table(
+        contributions,
+        reference,
+        crate::stats::z_value(config.confidence),
+    )?;
+    Ok(Tables {
+        tables: vec![
+            duration.cohorts,
+            duration.curves,
+            duration.incidence,
+            outcomes::exit_destinations(spells, status_steps, config, period, reference)?,
+            stock::stock_duration(stock_on_r, reference)?,
+            stock::fte(extract, config, period, reference)?,
+            indicators,
+        ],
+        notes: ctx.notes,
+    })
+}

@@ -1,0 +1,268 @@
+//! The input contract (`docs/DATA.md`) spelled once: table names, column names, dtypes and the
+//! closed code lists. Every other module refers to these constants instead of string literals,
+//! so a renamed column is a one-line change.
+
+/// Logical type of a contract column. Dates are loaded as Polars `Date` (days since 1970-01-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    Str,
+    Int,
+    Float,
+    Date,
+}
+
+impl ColType {
+    /// What a user must write, for error messages.
+    pub fn expectation(self) -> &'static str {
+        match self {
+            ColType::Str => "text",
+            ColType::Int => "a whole number",
+            ColType::Float => "a number",
+            ColType::Date => "a date YYYY-MM-DD",
+        }
+    }
+}
+
+/// One contract column: name, type, whether it must be present and non-null, and its code list.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ColType,
+    pub required: bool,
+    pub codes: Option<&'static [&'static str]>,
+}
+
+const fn col(name: &'static str, ty: ColType, required: bool) -> Column {
+    Column {
+        name,
+        ty,
+        required,
+        codes: None,
+    }
+}
+
+const fn coded(name: &'static str, required: bool, codes: &'static [&'static str]) -> Column {
+    Column {
+        name,
+        ty: ColType::Str,
+        required,
+        codes: Some(codes),
+    }
+}
+
+/// One table of the extract.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSpec {
+    pub name: &'static str,
+    pub columns: &'static [Column],
+}
+
+impl TableSpec {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+// Column names shared by several tables.
+pub const PERSON_ID: &str = "person_id";
+pub const START: &str = "start";
+pub const END: &str = "end";
+pub const DATE: &str = "date";
+pub const KIND: &str = "kind";
+
+// persons
+pub const BIRTH_YEAR: &str = "birth_year";
+pub const SEX: &str = "sex";
+pub const ORIGIN: &str = "origin";
+pub const EDUCATION: &str = "education";
+pub const EXIT_DATE: &str = "exit_date";
+// benefit_periods
+pub const BENEFIT: &str = "benefit";
+pub const MUNICIPALITY: &str = "municipality";
+// assessments
+pub const GROUP: &str = "group";
+// meetings
+pub const STATUS: &str = "status";
+// paid_hours
+pub const MONTH: &str = "month";
+pub const HOURS: &str = "hours";
+pub const EARNINGS: &str = "earnings_dkk";
+
+pub const SEXES: &[&str] = &["M", "F"];
+pub const ORIGINS: &[&str] = &[
+    "danish",
+    "immigrant_western",
+    "immigrant_nonwestern",
+    "descendant_western",
+    "descendant_nonwestern",
+];
+pub const EDUCATIONS: &[&str] = &[
+    "basic",
+    "upper_secondary",
+    "vocational",
+    "short_higher",
+    "bachelor",
+    "master_plus",
+];
+pub const BENEFITS: &[&str] = &[
+    "kontanthjaelp",
+    "uddannelseshjaelp",
+    "integrationsydelse",
+    "ressourceforloeb",
+    "jobafklaring",
+    "ledighedsydelse",
+    "fleksjob",
+    "foertidspension",
+    "sygedagpenge",
+    "a_dagpenge",
+    "su",
+    "revalidering",
+    "barsel",
+    "efterloen",
+    "folkepension",
+    "other",
+];
+pub const GROUPS: &[&str] = &[
+    "jobparat",
+    "aktivitetsparat",
+    "uddannelsesparat",
+    "aabenlyst_uddannelsesparat",
+];
+pub const INTERVENTION_KINDS: &[&str] = &[
+    "virksomhedspraktik",
+    "loentilskud",
+    "vejledning_opkvalificering",
+    "nytteindsats",
+    "mentor",
+    "ips",
+    "social_health",
+    "other",
+];
+pub const MEETING_KINDS: &[&str] = &["individual", "joint", "rehabilitation_team"];
+pub const MEETING_STATUSES: &[&str] = &[
+    "held",
+    "cancelled_citizen",
+    "no_show",
+    "cancelled_jobcentre",
+];
+
+pub const PERSONS: TableSpec = TableSpec {
+    name: "persons",
+    columns: &[
+        col(PERSON_ID, ColType::Str, true),
+        col(BIRTH_YEAR, ColType::Int, true),
+        coded(SEX, true, SEXES),
+        coded(ORIGIN, false, ORIGINS),
+        coded(EDUCATION, false, EDUCATIONS),
+        col(EXIT_DATE, ColType::Date, false),
+    ],
+};
+pub const BENEFIT_PERIODS: TableSpec = TableSpec {
+    name: "benefit_periods",
+    columns: &[
+        col(PERSON_ID, ColType::Str, true),
+        coded(BENEFIT, true, BENEFITS),
+        col(START, ColType::Date, true),
+        col(END, ColType::Date, false),
+        col(MUNICIPALITY, ColType::Int, true),
+    ],
+};
+pub const ASSESSMENTS: TableSpec = TableSpec {
+    name: "assessments",
+    columns: &[
+        col(PERSON_ID, ColType::Str, true),
+        col(DATE, ColType::Date, true),
+        coded(GROUP, true, GROUPS),
+    ],
+};
+pub const INTERVENTIONS: TableSpec = TableSpec {
+    name: "interventions",
+    columns: &[
+        col(PERSON_ID, ColType::Str, true),
+        coded(KIND, true, INTERVENTION_KINDS),
+        col(START, ColType::Date, true),
+        col(END, ColType::Date, false),
+    ],
+};
+pub const MEETINGS: TableSpec = TableSpec {
+    name: "meetings",
+    columns: &[
+        col(PERSON_ID, ColType::Str, true),
+        col(DATE, ColType::Date, true),
+        coded(KIND, true, MEETING_KINDS),
+        coded(STATUS, true, MEETING_STATUSES),
+    ],
+};
+pub const PAID_HOURS: TableSpec = TableSpec {
+    name: "paid_hours",
+    columns: &[
+        col(PERSON_ID, ColType::Str, true),
+        col(MONTH, ColType::Date, true),
+        col(HOURS, ColType::Float, true),
+        col(EARNINGS, ColType::Float, false),
+    ],
+};
+
+/// The six tables in the order they are loaded and reported.
+pub const TABLES: [TableSpec; 6] = [
+    PERSONS,
+    BENEFIT_PERIODS,
+    ASSESSMENTS,
+    INTERVENTIONS,
+    MEETINGS,
+    PAID_HOURS,
+];
+
+/// Group label for days and spells without an applicable assessment (MEASURES.md §1.5).
+pub const UNKNOWN_GROUP: &str = "unknown";
+/// Group label of the pooled row over every group.
+pub const ALL_GROUPS: &str = "all";
+
+/// Output-table column names (MEASURES.md §8).
+pub mod out {
+    pub const LEVEL: &str = "level";
+    pub const UNIT: &str = "unit";
+    pub const UNIT_NAME: &str = "unit_name";
+    pub const GROUP: &str = "group";
+    pub const DURATION_BAND: &str = "duration_band";
+    pub const PERSONS: &str = "persons";
+    pub const PERSON_DAYS: &str = "person_days";
+    pub const FTE: &str = "fte";
+    pub const SUPPRESSED: &str = "suppressed";
+
+    pub const LEVEL_MUNICIPALITY: &str = "municipality";
+    pub const LEVEL_PEER_GROUP: &str = "peer_group";
+    pub const LEVEL_NATIONAL: &str = "national";
+    pub const NATIONAL_UNIT: &str = "DK";
+    pub const NATIONAL_NAME: &str = "Danmark";
+}
+
+/// Columns of the spells table built by `spells::build` (MEASURES.md §1.3–1.5).
+pub mod spell {
+    pub const SPELL_START: &str = "spell_start";
+    pub const SPELL_END: &str = "spell_end";
+    pub const DURATION_DAYS: &str = "duration_days";
+    pub const LEFT_CENSORED: &str = "left_censored";
+    pub const CLOSED: &str = "closed";
+    pub const GROUP_AT_ENTRY: &str = "group_at_entry";
+    pub const SPELL_ID: &str = "spell_id";
+}
+
+/// Duration bands on a day (MEASURES.md §1.6): label and the largest `k` in the band.
+pub const DURATION_BANDS: [(&str, i32); 6] = [
+    ("0-6m", 182),
+    ("6-12m", 365),
+    ("1-2y", 730),
+    ("2-3y", 1095),
+    ("3-5y", 1826),
+    ("5y+", i32::MAX),
+];
+
+/// `expr ∈ values` (a code list or any other set of values), null-safe: null is not a member.
+pub fn is_one_of(
+    expr: polars::prelude::Expr,
+    values: polars::prelude::Series,
+) -> polars::prelude::Expr {
+    use polars::prelude::*;
+    expr.is_in(lit(values).implode(false), false)
+}

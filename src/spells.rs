@@ -1,0 +1,332 @@
+//! Benefit spells (MEASURES.md §1): the target-benefit periods of a person merged across gaps of
+//! at most `gap_days`, with their censoring status, municipality and group at entry.
+//!
+//! Why: jobindsats and DST count a stay on benefit as one spell across short payment gaps; a
+//! spell, not a period, is the unit of duration and exit statistics.
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::dates::Day;
+use crate::extract::Extract;
+use crate::intervals::{self, DAY, MERGE_ID};
+use crate::schema::{self as s, spell as sp};
+
+/// Spells of one report (built from `Extract::as_of(R)`, so E = R). One row per spell:
+/// `person_id` (str), `spell_id` (Int32, 1, 2, … per person in time order), `spell_start`,
+/// `spell_end` (Int32 days), `duration_days` (Int32), `municipality` (Int32), `left_censored`,
+/// `closed` (bool), `group_at_entry` (str). Sorted by person and start.
+#[derive(Debug, Clone)]
+pub struct Spells {
+    pub df: DataFrame,
+}
+
+/// The target-benefit periods of `extract` as `(person_id, start, end, municipality)` with i32
+/// days. `extract` is already cut at R with effective ends (`Extract::as_of`).
+pub fn target_periods(extract: &Extract, config: &Config) -> LazyFrame {
+    let targets = Series::new("targets".into(), config.target_benefits.clone());
+    extract
+        .benefit_periods
+        .clone()
+        .lazy()
+        .filter(s::is_one_of(col(s::BENEFIT), targets))
+        .select([
+            col(s::PERSON_ID),
+            col(s::START).cast(DataType::Int32),
+            col(s::END).cast(DataType::Int32),
+            col(s::MUNICIPALITY),
+        ])
+}
+
+/// `group(d)` as a step function (MEASURES.md §1.5): change points `(person_id, day, group)` from
+/// the assessments; on a date with several decisions the alphabetically first group holds.
+/// Before a person's first assessment (no change point) the group is `unknown`.
+pub fn group_steps(extract: &Extract) -> LazyFrame {
+    extract
+        .assessments
+        .clone()
+        .lazy()
+        .group_by([
+            col(s::PERSON_ID),
+            col(s::DATE).cast(DataType::Int32).alias(DAY),
+        ])
+        .agg([col(s::GROUP).min()])
+        .sort([s::PERSON_ID, DAY], SortMultipleOptions::default())
+}
+
+/// `group(day)` for the i32 day column `day` of each row, `unknown` without an assessment.
+pub fn group_on(lf: LazyFrame, day: &str, extract: &Extract) -> LazyFrame {
+    intervals::value_on(lf, day, group_steps(extract), &[s::GROUP])
+        .with_column(col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)))
+}
+
+/// Builds the spells (MEASURES.md §1):
+/// 1. target periods with effective end `e = min(end ?? E, E, exit_date − 1)`, empty ones dropped
+///    (done by `Extract::as_of`);
+/// 2. per person in order of `(start, e)` a period joins the current spell when
+///    `start ≤ spell_end + gap_days + 1`, and `spell_end = max(spell_end, e)`;
+/// 3. municipality of the earliest period (ties: smallest code); `left_censored =
+///    spell_start ≤ X + gap_days`;
+/// 4. closed when `spell_end + gap_days + 1 ≤ E` and no `exit_date ≤ spell_end + gap_days + 1`;
+/// 5. `group_at_entry` = group of the latest assessment dated `≤ spell_start +
+///    entry_group_window_days`, else `unknown`.
+pub fn build(extract: &Extract, config: &Config) -> PolarsResult<Spells> {
+    let gap = config.gap_days;
+    let (x, e): (Day, Day) = (extract.start, extract.end);
+    let merged = intervals::merge_ids(
+        target_periods(extract, config),
+        &[s::PERSON_ID],
+        s::START,
+        s::END,
+        gap,
+        &[s::MUNICIPALITY],
+    )?
+    .group_by([col(s::PERSON_ID), col(MERGE_ID).alias(sp::SPELL_ID)])
+    .agg([
+        col(s::START).min().alias(sp::SPELL_START),
+        col(s::END).max().alias(sp::SPELL_END),
+        col(s::MUNICIPALITY)
+            .sort_by(
+                [col(s::START), col(s::MUNICIPALITY)],
+                SortMultipleOptions::default(),
+            )
+            .first(),
+    ]);
+    let exits = extract.persons.clone().lazy().select([
+        col(s::PERSON_ID),
+        col(s::EXIT_DATE).cast(DataType::Int32).alias("__exit"),
+    ]);
+    let over = col(sp::SPELL_END) + lit(gap + 1);
+    let spells = merged
+        .join(
+            exits,
+            [col(s::PERSON_ID)],
+            [col(s::PERSON_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            (col(sp::SPELL_END) - col(sp::SPELL_START) + lit(1)).alias(sp::DURATION_DAYS),
+            col(sp::SPELL_START)
+                .lt_eq(lit(x + gap))
+                .alias(sp::LEFT_CENSORED),
+            over.clone()
+                .lt_eq(lit(e))
+                .and(col("__exit").is_null().or(col("__exit").gt(over)))
+                .alias(sp::CLOSED),
+            (col(sp::SPELL_START) + lit(config.entry_group_window_days)).alias("__entry"),
+        ]);
+    let spells = group_on(spells, "__entry", extract)
+        .select([
+            col(s::PERSON_ID),
+            col(sp::SPELL_ID).cast(DataType::Int32),
+            col(sp::SPELL_START),
+            col(sp::SPELL_END),
+            col(sp::DURATION_DAYS),
+            col(s::MUNICIPALITY),
+            col(sp::LEFT_CENSORED),
+            col(sp::CLOSED),
+            col(s::GROUP).alias(sp::GROUP_AT_ENTRY),
+        ])
+        .sort(
+            [s::PERSON_ID, sp::SPELL_START],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    Ok(Spells { df: spells })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dates::{iso, parse_iso};
+    use crate::testing::{extract, Rows};
+
+    /// One spell row as (person, start, end, left_censored, closed, group, municipality).
+    type Row = (String, String, String, bool, bool, String, i32);
+
+    fn spells_of(rows: Rows<'_>) -> Vec<Row> {
+        let (_dir, ex) = extract("2020-01-01", "2024-12-31", rows);
+        let ex = ex.as_of(ex.end).unwrap();
+        let df = build(&ex, &Config::default()).unwrap().df;
+        let get_i32 = |c: &str| df.column(c).unwrap().i32().unwrap().clone();
+        let get_bool = |c: &str| df.column(c).unwrap().bool().unwrap().clone();
+        let (p, g) = (
+            df.column(s::PERSON_ID).unwrap().str().unwrap(),
+            df.column(sp::GROUP_AT_ENTRY).unwrap().str().unwrap(),
+        );
+        let (st, en, m) = (
+            get_i32(sp::SPELL_START),
+            get_i32(sp::SPELL_END),
+            get_i32(s::MUNICIPALITY),
+        );
+        let (lc, cl) = (get_bool(sp::LEFT_CENSORED), get_bool(sp::CLOSED));
+        (0..df.height())
+            .map(|i| {
+                (
+                    p.get(i).unwrap().to_owned(),
+                    iso(st.get(i).unwrap()),
+                    iso(en.get(i).unwrap()),
+                    lc.get(i).unwrap(),
+                    cl.get(i).unwrap(),
+                    g.get(i).unwrap().to_owned(),
+                    m.get(i).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn person(ids: &[&str]) -> String {
+        ids.iter().map(|id| format!("{id},1980,F,,,\n")).collect()
+    }
+
+    fn span(r: &Row) -> (&str, &str) {
+        (r.1.as_str(), r.2.as_str())
+    }
+
+    #[test]
+    fn gap_of_exactly_gap_days_merges_and_one_more_splits() {
+        // 2021-01-31 + 28 days of gap → next start 2021-03-01 merges; 2021-03-02 splits.
+        let persons = person(&["a", "b"]);
+        let spells = spells_of(Rows {
+            persons: &persons,
+            benefit_periods: "a,kontanthjaelp,2021-01-01,2021-01-31,101\n\
+                              a,kontanthjaelp,2021-03-01,2021-04-30,101\n\
+                              b,kontanthjaelp,2021-01-01,2021-01-31,101\n\
+                              b,kontanthjaelp,2021-03-02,2021-04-30,101\n",
+            ..Rows::default()
+        });
+        let a: Vec<_> = spells.iter().filter(|r| r.0 == "a").map(span).collect();
+        let b: Vec<_> = spells.iter().filter(|r| r.0 == "b").map(span).collect();
+        assert_eq!(a, vec![("2021-01-01", "2021-04-30")]);
+        assert_eq!(
+            b,
+            vec![("2021-01-01", "2021-01-31"), ("2021-03-02", "2021-04-30")]
+        );
+        assert!(spells.iter().all(|r| r.4), "all closed well before E");
+    }
+
+    #[test]
+    fn overlapping_and_nested_periods_form_one_spell() {
+        let spells = spells_of(Rows {
+            persons: &person(&["a"]),
+            benefit_periods: "a,kontanthjaelp,2021-02-01,2021-03-01,101\n\
+                              a,kontanthjaelp,2021-01-01,2021-06-30,101\n\
+                              a,kontanthjaelp,2021-06-01,2021-08-31,101\n\
+                              a,su,2021-09-01,2021-12-31,101\n",
+            ..Rows::default()
+        });
+        assert_eq!(
+            spells.iter().map(span).collect::<Vec<_>>(),
+            vec![("2021-01-01", "2021-08-31")]
+        );
+    }
+
+    #[test]
+    fn null_end_runs_to_e_and_is_censored() {
+        let spells = spells_of(Rows {
+            persons: &person(&["a"]),
+            benefit_periods: "a,kontanthjaelp,2023-05-01,,101\n",
+            ..Rows::default()
+        });
+        assert_eq!(span(&spells[0]), ("2023-05-01", "2024-12-31"));
+        assert!(!spells[0].4);
+    }
+
+    #[test]
+    fn exit_date_inside_a_period_ends_the_spell_the_day_before_and_censors_it() {
+        let spells = spells_of(Rows {
+            persons: "a,1980,F,,,2021-05-10\n",
+            benefit_periods: "a,kontanthjaelp,2021-01-01,2021-12-31,101\n",
+            ..Rows::default()
+        });
+        assert_eq!(span(&spells[0]), ("2021-01-01", "2021-05-09"));
+        assert!(!spells[0].4, "exit_date ≤ spell_end + gap_days + 1 censors");
+    }
+
+    #[test]
+    fn exit_long_after_the_spell_does_not_censor() {
+        let spells = spells_of(Rows {
+            persons: "a,1980,F,,,2022-05-10\n",
+            benefit_periods: "a,kontanthjaelp,2021-01-01,2021-03-31,101\n",
+            ..Rows::default()
+        });
+        assert!(spells[0].4);
+    }
+
+    #[test]
+    fn spells_running_on_extract_start_are_left_censored() {
+        // X = 2020-01-01, gap 28: starts up to X + 28 = 2020-01-29 are left-censored.
+        let persons = person(&["a", "b", "c"]);
+        let spells = spells_of(Rows {
+            persons: &persons,
+            benefit_periods: "a,kontanthjaelp,2019-06-01,2020-03-31,101\n\
+                              b,kontanthjaelp,2020-01-29,2020-03-31,101\n\
+                              c,kontanthjaelp,2020-01-30,2020-03-31,101\n",
+            ..Rows::default()
+        });
+        assert_eq!(spells[0].1, "2020-01-01", "counted from extract_start");
+        assert_eq!(
+            spells.iter().map(|r| r.3).collect::<Vec<_>>(),
+            vec![true, true, false]
+        );
+    }
+
+    #[test]
+    fn closed_exactly_when_the_gap_after_it_ends_by_e() {
+        // E = 2024-12-31: spell_end + 29 = E closes, one day later censors.
+        let persons = person(&["a", "b"]);
+        let spells = spells_of(Rows {
+            persons: &persons,
+            benefit_periods: "a,kontanthjaelp,2024-06-01,2024-12-02,101\n\
+                              b,kontanthjaelp,2024-06-01,2024-12-03,101\n",
+            ..Rows::default()
+        });
+        assert_eq!(
+            parse_iso("2024-12-02").unwrap() + 29,
+            parse_iso("2024-12-31").unwrap()
+        );
+        assert_eq!(
+            spells.iter().map(|r| r.4).collect::<Vec<_>>(),
+            vec![true, false]
+        );
+    }
+
+    #[test]
+    fn municipality_of_the_earliest_period_smallest_code_on_ties() {
+        let persons = person(&["a", "b"]);
+        let spells = spells_of(Rows {
+            persons: &persons,
+            benefit_periods: "a,kontanthjaelp,2021-02-01,2021-03-01,101\n\
+                              a,kontanthjaelp,2021-01-01,2021-06-30,260\n\
+                              b,kontanthjaelp,2021-01-01,2021-06-30,260\n\
+                              b,kontanthjaelp,2021-01-01,2021-03-01,147\n",
+            ..Rows::default()
+        });
+        assert_eq!(
+            spells.iter().map(|r| r.6).collect::<Vec<_>>(),
+            vec![260, 147]
+        );
+    }
+
+    #[test]
+    fn group_at_entry_uses_assessments_up_to_the_window_with_alphabetical_ties() {
+        // Spell starts 2021-01-01; window 30 days → assessments up to 2021-01-31 count.
+        let persons = person(&["a", "b", "c", "d"]);
+        let spells = spells_of(Rows {
+            persons: &persons,
+            benefit_periods: "a,kontanthjaelp,2021-01-01,2021-06-30,101\n\
+                              b,kontanthjaelp,2021-01-01,2021-06-30,101\n\
+                              c,kontanthjaelp,2021-01-01,2021-06-30,101\n\
+                              d,kontanthjaelp,2021-01-01,2021-06-30,101\n",
+            assessments: "a,2020-05-01,jobparat\na,2021-01-31,aktivitetsparat\n\
+                          b,2020-05-01,jobparat\nb,2021-02-01,aktivitetsparat\n\
+                          c,2021-01-10,jobparat\nc,2021-01-10,aktivitetsparat\n",
+            ..Rows::default()
+        });
+        let groups: Vec<&str> = spells.iter().map(|r| r.5.as_str()).collect();
+        assert_eq!(
+            groups,
+            vec!["aktivitetsparat", "jobparat", "aktivitetsparat", "unknown"]
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Calibrated synthetic extracts (placeholder; being written).

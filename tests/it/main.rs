@@ -1,0 +1,4 @@
+//! The single integration-test binary: CLI behaviour, pipeline runs and invariants.
+
+mod cli;
+mod pipeline;
