@@ -303,10 +303,23 @@ impl Effective {
 
     /// The effective configuration as TOML with keys sorted (`toml::Table` is a BTreeMap).
     pub fn to_toml(&self) -> Result<String, Error> {
-        let table = toml::Table::try_from(&self.config)
-            .map_err(|e| Error::Request(format!("configuration cannot be written as TOML: {e}")))?;
-        toml::to_string(&table)
-            .map_err(|e| Error::Request(format!("configuration cannot be written as TOML: {e}")))
+        let fail = |e: &dyn std::fmt::Display| {
+            Error::Request(format!("configuration cannot be written as TOML: {e}"))
+        };
+        // Dates go in as TOML dates; serde would write toml's private datetime wrapper.
+        let plain = Config {
+            period_start: None,
+            period_end: None,
+            ..self.config.clone()
+        };
+        let mut table = toml::Table::try_from(&plain).map_err(|e| fail(&e))?;
+        for (key, day) in [
+            ("period_start", self.period.start),
+            ("period_end", self.period.end),
+        ] {
+            table.insert(key.into(), toml::Value::Datetime(day_datetime(day)?));
+        }
+        toml::to_string(&table).map_err(|e| fail(&e))
     }
 
     /// sha256 of `to_toml()` (MEASURES.md §8 `config_sha256`).

@@ -54,8 +54,18 @@ pub struct RunOutcome {
     pub manifest: Manifest,
 }
 
-/// The whole pipeline. Nothing is written unless every stage succeeds.
-pub fn run(request: &RunRequest) -> Result<RunOutcome, Error> {
+/// Everything computed for one report, before disclosure control.
+pub struct Computed {
+    pub extract: Extract,
+    pub effective: Effective,
+    pub spells: spells::Spells,
+    pub tables: measures::Tables,
+    pub report: ValidationReport,
+}
+
+/// The pipeline up to the unprotected tables: validate, cut at R, build spells, compute. For
+/// tests and for checks inside a secure environment; nothing here is written anywhere.
+pub fn compute(request: &RunRequest) -> Result<Computed, Error> {
     let (config, _) = Config::load(request.config.as_deref())?;
     let reference = Reference::load(request.peers.as_deref())?;
     let (extract, report) = extract::load(&request.extract)?;
@@ -72,13 +82,24 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, Error> {
     let as_of_r = extract.as_of(period.end)?;
     let spells = spells::build(&as_of_r, &config)?;
     let tables = measures::compute(&as_of_r, &spells, &effective, &reference)?;
-    let safe = disclosure::apply(tables, &config)?;
+    Ok(Computed {
+        extract,
+        effective,
+        spells,
+        tables,
+        report,
+    })
+}
 
+/// The whole pipeline. Nothing is written unless every stage succeeds.
+pub fn run(request: &RunRequest) -> Result<RunOutcome, Error> {
+    let computed = compute(request)?;
+    let safe = disclosure::apply(computed.tables, &computed.effective.config)?;
     let out = request
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(period.label()));
-    let info = run_info(&extract, &effective, report)?;
+        .unwrap_or_else(|| PathBuf::from("reports").join(computed.effective.period.label()));
+    let info = run_info(&computed.extract, &computed.effective, computed.report)?;
     let manifest = output::write_all(&safe, &info, &out)?;
     Ok(RunOutcome { out, manifest })
 }
