@@ -135,13 +135,14 @@ pub fn protect(
         counts(df, &hidden("median_n"))?,
         counts(df, &hidden("median_d"))?,
     );
-    let horizon_points: Vec<(Vec<Option<i64>>, Vec<Option<i64>>)> = horizons
+    // Per horizon: spells at risk and cumulative events, per cohort row.
+    let horizon_points: Vec<[Vec<Option<i64>>; 2]> = horizons
         .iter()
         .map(|h| {
-            Ok((
+            Ok([
                 counts(df, &hidden(&format!("n_{h}")))?,
                 counts(df, &hidden(&format!("d_{h}")))?,
-            ))
+            ])
         })
         .collect::<PolarsResult<_>>()?;
 
@@ -186,8 +187,8 @@ pub fn protect(
         for (j, h) in horizons.iter().enumerate() {
             let p = Point {
                 t: *h,
-                at_risk: horizon_points[j].0[i].unwrap_or(0) as u64,
-                events_cum: horizon_points[j].1[i].unwrap_or(0) as u64,
+                at_risk: horizon_points[j][0][i].unwrap_or(0) as u64,
+                events_cum: horizon_points[j][1][i].unwrap_or(0) as u64,
             };
             match points.iter_mut().find(|(_, _, q)| q.t == *h) {
                 Some(existing) => existing.1 = Some(j),

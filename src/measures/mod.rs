@@ -76,7 +76,7 @@ pub fn by_levels(
                 group.alias(out::GROUP),
             ];
             by.extend(keys.iter().map(|k| col(*k)));
-            parts.push(lf.clone().group_by(by).agg(aggs.to_vec()));
+            parts.push(lf.clone().group_by(by).agg(aggs));
         }
     }
     concat(parts, UnionArgs::default())

@@ -387,8 +387,11 @@ impl Chart for StockChart {
 /// Cumulative incidence by exit class: stacked areas over the horizons, one panel per entry
 /// cohort (national level, all groups; the six latest cohorts with published values).
 struct IncidenceChart {
-    panels: Vec<(i64, Vec<(String, Vec<(f64, f64)>)>)>,
+    panels: Vec<(i64, Vec<ClassSeries>)>,
 }
+
+/// An exit class and its cumulative incidence points (t, F).
+type ClassSeries = (String, Vec<(f64, f64)>);
 
 impl IncidenceChart {
     fn from(t: &Table) -> Result<Self, Error> {
@@ -412,7 +415,7 @@ impl IncidenceChart {
         let panels = latest
             .into_iter()
             .map(|y| {
-                let raw: Vec<(String, Vec<(f64, f64)>)> = crate::status::EXIT_CLASSES
+                let raw: Vec<ClassSeries> = crate::status::EXIT_CLASSES
                     .iter()
                     .map(|(class, _)| {
                         let mut points: Vec<(f64, f64)> = vec![(0.0, 0.0)];
@@ -537,8 +540,11 @@ fn no_data<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> DrawResult {
 struct IndicatorChart {
     measure: String,
     /// group → municipalities sorted by value (name, value, peer value), national value.
-    groups: Vec<(String, Vec<(String, f64, Option<f64>)>, Option<f64>)>,
+    groups: Vec<(String, Vec<Bar>, Option<f64>)>,
 }
+
+/// A municipality's bar: name, value, value of its peer group.
+type Bar = (String, f64, Option<f64>);
 
 impl IndicatorChart {
     fn from(t: &Table, measure: &str) -> Result<Self, Error> {
@@ -586,7 +592,7 @@ impl IndicatorChart {
         // `all` first, then the groups in byte order.
         group_names.sort_by_key(|g| (g != crate::schema::ALL_GROUPS, g.clone()));
         for g in group_names {
-            let mut bars: Vec<(String, f64, Option<f64>)> = (0..df.height())
+            let mut bars: Vec<Bar> = (0..df.height())
                 .filter(|&i| levels[i] == out::LEVEL_MUNICIPALITY && groups[i] == g)
                 .filter_map(|i| {
                     let peer = peer_of

@@ -24,7 +24,6 @@ pub fn interval(k: u64, n: u64, z: f64) -> Option<(f64, f64)> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
 mod tests {
     use super::*;
 

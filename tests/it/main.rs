@@ -1,4 +1,6 @@
 //! The single integration-test binary: CLI behaviour, pipeline runs and invariants.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 mod cli;
+mod indicators;
 mod pipeline;

@@ -92,7 +92,7 @@ fn published_tables_hold_no_person_level_column_and_no_small_count() {
         assert!(df.column("person_id").is_err(), "{name} has person_id");
         let persons = df.column("persons").unwrap().i64().unwrap();
         assert!(
-            persons.into_iter().flatten().all(|n| n == 0 || n >= 5),
+            persons.iter().flatten().all(|n| n == 0 || n >= 5),
             "{name}: count below 5 published"
         );
     }
