@@ -1870,8 +1870,9 @@ fn period_rows(
             municipality,
         });
         if b - a > 20 && chance(rng, 0.02) {
-            let s = a + rng.gen_range(0..=(b - a) / 2);
-            let e = b - rng.gen_range(0..=(b - s) / 2);
+            // Strictly inside, so never an exact duplicate of its row.
+            let s = a + rng.gen_range(1..=(b - a) / 2);
+            let e = b - rng.gen_range(1..=(b - s) / 2);
             out.push(PeriodRow {
                 benefit,
                 start: s,
@@ -1979,7 +1980,9 @@ fn simulate_person(world: &World, rng: &mut ChaCha8Rng, index: u32, out: &mut Ch
         meetings(world, spell, group, rng, &mut meeting_rows);
         interventions(world, spell, group, rng, &mut offer_rows);
     }
-    meeting_rows.sort_by_key(|m| m.date);
+    // A rehabilitation team can fall on the day of another meeting; no exact duplicates.
+    meeting_rows.sort_by_key(|m| (m.date, m.kind as u8, m.status as u8));
+    meeting_rows.dedup_by_key(|m| (m.date, m.kind as u8, m.status as u8));
     out.meetings.extend(
         meeting_rows
             .into_iter()
@@ -2547,18 +2550,26 @@ mod tests {
         .unwrap();
         for spec in schema::TABLES {
             let parquet = read_parquet(dir.path(), spec.name);
+            let csv_path = csv_dir.path().join(format!("{}.csv", spec.name));
             let csv = CsvReadOptions::default()
                 .with_has_header(true)
                 .with_schema(Some(parquet.schema().clone()))
-                .try_into_reader_with_file_path(Some(
-                    csv_dir.path().join(format!("{}.csv", spec.name)),
-                ))
+                .try_into_reader_with_file_path(Some(csv_path.clone()))
                 .unwrap()
                 .finish()
                 .unwrap();
             assert!(
                 csv.equals_missing(&parquet),
                 "{} differs between CSV and Parquet",
+                spec.name
+            );
+            let text = std::fs::read_to_string(&csv_path).unwrap();
+            let rows: Vec<&str> = text.lines().skip(1).collect();
+            let distinct: HashSet<&str> = rows.iter().copied().collect();
+            assert_eq!(
+                distinct.len(),
+                rows.len(),
+                "{}: exact duplicate rows",
                 spec.name
             );
         }

@@ -10,6 +10,7 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 use polars::prelude::*;
 
@@ -159,6 +160,31 @@ fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
         .collect())
 }
 
+/// Group names with `all` first, then the others in byte order.
+fn groups_in_order(groups: &[String]) -> Vec<String> {
+    let mut out = distinct(groups);
+    out.sort_by_key(|g| (g != crate::schema::ALL_GROUPS, g.clone()));
+    out
+}
+
+/// At most `n` items, evenly spread and always including the last (the latest cohort), so the
+/// lines stay distinguishable.
+fn spread<T>(items: Vec<T>, n: usize) -> Vec<T> {
+    let len = items.len();
+    if len <= n || n < 2 {
+        return items;
+    }
+    let keep: Vec<usize> = (0..n)
+        .map(|i| (len - 1) - (n - 1 - i) * (len - 1) / (n - 1))
+        .collect();
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, x)| x)
+        .collect()
+}
+
 /// Distinct values in first-seen order.
 fn distinct<T: PartialEq + Clone>(xs: &[T]) -> Vec<T> {
     let mut out: Vec<T> = Vec::new();
@@ -199,7 +225,7 @@ impl SurvivalChart {
             floats(&df, CI_HI)?,
         );
         let mut panels: Vec<(String, Vec<(i64, Curve)>)> = Vec::new();
-        for g in distinct(&groups) {
+        for g in groups_in_order(&groups) {
             let mut curves: Vec<(i64, Curve)> = Vec::new();
             for i in (0..df.height()).filter(|&i| groups[i] == g) {
                 let (Some(y), Some(t), Some(s)) = (years[i], ts[i], s[i]) else {
@@ -212,7 +238,7 @@ impl SurvivalChart {
                 }
             }
             if !curves.is_empty() {
-                panels.push((g, curves));
+                panels.push((g, spread(curves, PALETTE.len() - 1)));
             }
         }
         Ok(SurvivalChart { panels })
@@ -247,6 +273,7 @@ impl Chart for SurvivalChart {
             chart
                 .configure_mesh()
                 .x_desc("days since spell start")
+                .x_label_formatter(&|x| format!("{x:.0}"))
                 .y_desc("share still on benefit")
                 .label_style((FONT, 13))
                 .draw()
@@ -295,7 +322,7 @@ impl StockChart {
             ints(&df, out::PERSONS)?,
         );
         let mut out: Vec<(String, Vec<f64>)> = Vec::new();
-        for g in distinct(&groups) {
+        for g in groups_in_order(&groups) {
             let counts = DURATION_BANDS
                 .iter()
                 .map(|(band, _)| {
@@ -350,6 +377,7 @@ impl Chart for StockChart {
             })
             .x_desc("group")
             .y_desc("persons")
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style((FONT, 14))
             .draw()
             .map_err(err)?;
@@ -485,6 +513,7 @@ impl Chart for IncidenceChart {
             chart
                 .configure_mesh()
                 .x_desc("days since spell start")
+                .x_label_formatter(&|x| format!("{x:.0}"))
                 .y_desc("cumulative share exited")
                 .label_style((FONT, 12))
                 .draw()
@@ -588,10 +617,7 @@ impl IndicatorChart {
                 .and_then(|i| values[i])
         };
         let mut out = Vec::new();
-        let mut group_names = distinct(&groups);
-        // `all` first, then the groups in byte order.
-        group_names.sort_by_key(|g| (g != crate::schema::ALL_GROUPS, g.clone()));
-        for g in group_names {
+        for g in groups_in_order(&groups) {
             let mut bars: Vec<Bar> = (0..df.height())
                 .filter(|&i| levels[i] == out::LEVEL_MUNICIPALITY && groups[i] == g)
                 .filter_map(|i| {
@@ -656,7 +682,6 @@ impl Chart for IndicatorBars<'_> {
         }
         let n = bars.len();
         let x_max = value_max(bars.iter().flat_map(|b| [b.1, b.2.unwrap_or(0.0)]));
-        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         let mut c = ChartBuilder::on(&root)
             .margin(15)
             .x_label_area_size(40)
@@ -665,18 +690,19 @@ impl Chart for IndicatorBars<'_> {
             .map_err(err)?;
         c.configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = y.floor() as usize;
-                labels
-                    .get(n.saturating_sub(i + 1))
-                    .cloned()
-                    .unwrap_or_default()
-            })
+            .y_labels(0)
             .x_desc(chart.measure.as_str())
             .label_style((FONT, 11))
             .draw()
             .map_err(err)?;
+        // Municipality names right-aligned beside the centre of their bar.
+        let label =
+            TextStyle::from((FONT, 11).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+        for (i, b) in bars.iter().enumerate() {
+            let (x, y) = c.backend_coord(&(0.0, (n - i - 1) as f64 + 0.5));
+            root.draw(&Text::new(b.0.clone(), (x - 6, y), label.clone()))
+                .map_err(err)?;
+        }
         let row = |i: usize| (n - i - 1) as f64;
         c.draw_series(bars.iter().enumerate().map(|(i, b)| {
             Rectangle::new(
