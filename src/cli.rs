@@ -26,6 +26,49 @@ pub enum Command {
     Run(RunArgs),
     /// Write a calibrated synthetic extract (deterministic for a seed).
     Synth(SynthArgs),
+    /// Time every stage of the pipeline on a synthetic extract of N persons (or on --extract),
+    /// and report peak memory.
+    Bench(BenchArgs),
+    /// Write the benefit spells of a report (person-level, for checks such as
+    /// scripts/compare_lifelines.py) to a Parquet file outside reports/.
+    Spells(SpellsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Persons in the synthetic extract.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub persons: u64,
+    /// Seed of the synthetic extract.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Format of the synthetic extract.
+    #[arg(long, value_enum, default_value_t = Format::Parquet)]
+    pub format: Format,
+    /// Benchmark this extract instead of a synthetic one.
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<PathBuf>,
+    /// Keep the working folder (extract and report) instead of deleting it.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SpellsArgs {
+    #[command(flatten)]
+    pub extract: ExtractArgs,
+    /// Report on calendar year Y (as for `run`).
+    #[arg(long, value_name = "Y", conflicts_with = "period", value_parser = clap::value_parser!(i32).range(1900..=9999))]
+    pub year: Option<i32>,
+    /// Report on any span A..B of ISO dates (as for `run`).
+    #[arg(long, value_name = "A..B", value_parser = parse_period)]
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    /// Configuration file (as for `run`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Parquet file to write; refused inside reports/ (person-level rows never go there).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! [`run`] reads like the pipeline: load and validate the extract, build spells, compute the
 //! measures, protect the tables, write the report.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dates;
@@ -27,6 +28,7 @@ use polars::prelude::*;
 
 pub use error::Error;
 
+pub use bench::Stopwatch;
 use config::{Config, Effective, Period};
 use dates::Day;
 use extract::{Extract, ValidationReport};
@@ -63,9 +65,17 @@ pub struct Computed {
     pub report: ValidationReport,
 }
 
-/// The pipeline up to the unprotected tables: validate, cut at R, build spells, compute. For
-/// tests and for checks inside a secure environment; nothing here is written anywhere.
-pub fn compute(request: &RunRequest) -> Result<Computed, Error> {
+/// The validated extract cut at R and its spells: the first stages every command shares.
+struct Prepared {
+    reference: Reference,
+    extract: Extract,
+    report: ValidationReport,
+    effective: Effective,
+    as_of_r: Extract,
+    spells: spells::Spells,
+}
+
+fn prepare(request: &RunRequest, watch: &mut Stopwatch) -> Result<Prepared, Error> {
     let (config, _) = Config::load(request.config.as_deref())?;
     let reference = Reference::load(request.peers.as_deref())?;
     let (extract, report) = extract::load(&request.extract)?;
@@ -78,29 +88,73 @@ pub fn compute(request: &RunRequest) -> Result<Computed, Error> {
         extract.end,
     )?;
     let effective = Effective::new(&config, period)?;
+    watch.lap("load and validate");
 
     let as_of_r = extract.as_of(period.end)?;
     let spells = spells::build(&as_of_r, &config)?;
-    let tables = measures::compute(&as_of_r, &spells, &effective, &reference)?;
-    Ok(Computed {
+    watch.lap("as of R, spells");
+    Ok(Prepared {
+        reference,
         extract,
-        effective,
-        spells,
-        tables,
         report,
+        effective,
+        as_of_r,
+        spells,
     })
 }
 
+/// The pipeline up to the unprotected tables: validate, cut at R, build spells, compute. For
+/// tests and for checks inside a secure environment; nothing here is written anywhere.
+pub fn compute(request: &RunRequest, watch: &mut Stopwatch) -> Result<Computed, Error> {
+    let p = prepare(request, watch)?;
+    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, watch)?;
+    Ok(Computed {
+        extract: p.extract,
+        effective: p.effective,
+        spells: p.spells,
+        tables,
+        report: p.report,
+    })
+}
+
+/// `forloeb spells`: writes the spells of a report (person-level) to `out`, which must not lie
+/// under a `reports` folder. Returns the number of spells.
+pub fn export_spells(request: &RunRequest, out: &std::path::Path) -> Result<usize, Error> {
+    if out.components().any(|c| c.as_os_str() == "reports") {
+        return Err(Error::Request(format!(
+            "{}: person-level spells are never written under reports/; choose another path",
+            out.display()
+        )));
+    }
+    let p = prepare(request, &mut Stopwatch::default())?;
+    let mut df = p
+        .spells
+        .df
+        .lazy()
+        .with_columns([
+            col(schema::spell::SPELL_START).cast(DataType::Date),
+            col(schema::spell::SPELL_END).cast(DataType::Date),
+        ])
+        .collect()?;
+    let file = std::fs::File::create(out).map_err(Error::io(out))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut df)?;
+    Ok(df.height())
+}
+
 /// The whole pipeline. Nothing is written unless every stage succeeds.
-pub fn run(request: &RunRequest) -> Result<RunOutcome, Error> {
-    let computed = compute(request)?;
+pub fn run(request: &RunRequest, watch: &mut Stopwatch) -> Result<RunOutcome, Error> {
+    let computed = compute(request, watch)?;
     let safe = disclosure::apply(computed.tables, &computed.effective.config)?;
+    watch.lap("disclosure");
     let out = request
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(computed.effective.period.label()));
     let info = run_info(&computed.extract, &computed.effective, computed.report)?;
     let manifest = output::write_all(&safe, &info, &out)?;
+    watch.lap("write tables, charts, manifest");
     Ok(RunOutcome { out, manifest })
 }
 

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use forloeb::cli::{Cli, Command, Format};
+use forloeb::cli::{BenchArgs, Cli, Command, Format};
 use forloeb::{dates, reference::Reference, synth, Error, RunRequest};
 
 fn main() -> ExitCode {
@@ -59,13 +59,29 @@ fn dispatch(command: Command) -> Result<u8, Error> {
                 config: args.config,
                 out: args.out,
             };
-            let outcome = forloeb::run(&request)?;
+            let outcome = forloeb::run(&request, &mut forloeb::Stopwatch::default())?;
             for w in &outcome.manifest.run.warnings {
                 eprintln!("warning: {w}");
             }
             println!("wrote {}", outcome.out.display());
             Ok(0)
         }
+        Command::Spells(args) => {
+            let request = RunRequest {
+                extract: args.extract.extract,
+                peers: args.extract.peers,
+                year: args.year,
+                period: args
+                    .period
+                    .map(|(a, b)| (dates::to_day(a), dates::to_day(b))),
+                config: args.config,
+                out: None,
+            };
+            let n = forloeb::export_spells(&request, &args.out)?;
+            println!("wrote {n} spells to {}", args.out.display());
+            Ok(0)
+        }
+        Command::Bench(args) => bench(args),
         Command::Synth(args) => {
             let options = synth::SynthOptions {
                 persons: args.persons,
@@ -73,10 +89,7 @@ fn dispatch(command: Command) -> Result<u8, Error> {
                 out: args.out,
                 start: args.start,
                 end: args.end,
-                format: match args.format {
-                    Format::Csv => synth::SynthFormat::Csv,
-                    Format::Parquet => synth::SynthFormat::Parquet,
-                },
+                format: synth_format(args.format),
             };
             let summary = synth::write(&options, &Reference::load(None)?)?;
             println!(
@@ -90,4 +103,44 @@ fn dispatch(command: Command) -> Result<u8, Error> {
             Ok(0)
         }
     }
+}
+
+fn synth_format(format: Format) -> synth::SynthFormat {
+    match format {
+        Format::Csv => synth::SynthFormat::Csv,
+        Format::Parquet => synth::SynthFormat::Parquet,
+    }
+}
+
+fn bench(args: BenchArgs) -> Result<u8, Error> {
+    let work = forloeb::bench::work_dir(args.seed);
+    let report = forloeb::bench::bench(
+        args.persons,
+        args.seed,
+        synth_format(args.format),
+        args.extract.as_deref(),
+        &work,
+    );
+    if !args.keep {
+        // Best effort: a leftover temporary folder is not worth failing the benchmark for.
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    let report = report?;
+    println!("forloeb bench: {} persons", report.persons);
+    let mut total = 0.0;
+    for (stage, time) in &report.laps {
+        total += time.as_secs_f64();
+        println!("  {stage:<32} {:>9.2} s", time.as_secs_f64());
+    }
+    println!("  {:<32} {total:>9.2} s", "total");
+    if let Some(kib) = report.peak_rss_kib {
+        println!(
+            "  peak memory (VmHWM)              {:>9.0} MiB",
+            kib as f64 / 1024.0
+        );
+    }
+    if args.keep {
+        println!("kept {}", work.display());
+    }
+    Ok(0)
 }

@@ -91,14 +91,22 @@ pub fn compute(
     spells: &crate::spells::Spells,
     effective: &crate::config::Effective,
     reference: &Reference,
+    watch: &mut crate::bench::Stopwatch,
 ) -> PolarsResult<Tables> {
     let config = &effective.config;
     let period = &effective.period;
     // Status look-ups (exit classes, destinations, in work) share one step function.
     let status_steps = crate::status::steps(extract)?.collect()?.lazy();
     let population = duration::population(spells, status_steps.clone(), config.gap_days)?;
+    watch.lap("status steps");
     let duration = duration::compute(population, effective, reference)?;
+    watch.lap("duration (KM, AJ)");
     let stock_on_r = stock::stock(extract, spells, config)?.collect()?.lazy();
+    let destinations =
+        outcomes::exit_destinations(spells, status_steps.clone(), config, period, reference)?;
+    let stock_duration = stock::stock_duration(stock_on_r.clone(), reference)?;
+    let fte = stock::fte(extract, config, period, reference)?;
+    watch.lap("destinations, stock, fte");
 
     let mut ctx = coverage::Context::new(
         extract,
@@ -117,14 +125,15 @@ pub fn compute(
         reference,
         crate::stats::z_value(config.confidence),
     )?;
+    watch.lap("indicators");
     Ok(Tables {
         tables: vec![
             duration.cohorts,
             duration.curves,
             duration.incidence,
-            outcomes::exit_destinations(spells, status_steps, config, period, reference)?,
-            stock::stock_duration(stock_on_r, reference)?,
-            stock::fte(extract, config, period, reference)?,
+            destinations,
+            stock_duration,
+            fte,
             indicators,
         ],
         notes: ctx.notes,

@@ -196,7 +196,7 @@ impl Ex {
             period,
             ..RunRequest::default()
         };
-        let computed = match forloeb::compute(&request) {
+        let computed = match forloeb::compute(&request, &mut forloeb::Stopwatch::default()) {
             Ok(c) => c,
             Err(e) => panic!("compute failed: {e}"),
         };

@@ -19,7 +19,7 @@ fn run_into(extract: &Path, out: &Path) {
         out: Some(out.to_path_buf()),
         ..RunRequest::default()
     };
-    if let Err(e) = forloeb::run(&request) {
+    if let Err(e) = forloeb::run(&request, &mut forloeb::Stopwatch::default()) {
         panic!("run failed: {e}");
     }
 }

@@ -1,0 +1,100 @@
+//! `forloeb bench`: times every stage of the pipeline on a synthetic extract of a given size
+//! (performance is measured here, never in a timed test). The pipeline calls
+//! [`Stopwatch::lap`] after each stage; a plain run pays one clock read per stage.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::reference::Reference;
+use crate::synth::{self, SynthFormat, SynthOptions};
+use crate::RunRequest;
+
+#[derive(Debug)]
+pub struct Stopwatch {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Default for Stopwatch {
+    fn default() -> Self {
+        Stopwatch {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+}
+
+impl Stopwatch {
+    /// Records the time since the previous lap under `stage`.
+    pub fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
+
+    pub fn laps(&self) -> &[(&'static str, Duration)] {
+        &self.laps
+    }
+}
+
+/// What `forloeb bench` measured.
+#[derive(Debug)]
+pub struct BenchReport {
+    pub persons: u64,
+    pub laps: Vec<(&'static str, Duration)>,
+    /// Peak resident memory of the process (Linux `VmHWM`), if known.
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Writes a synthetic extract of `persons` into `work` (unless `extract` is given), then runs
+/// the whole pipeline on it with the report going to `work/report`, timing each stage.
+pub fn bench(
+    persons: u64,
+    seed: u64,
+    format: SynthFormat,
+    extract: Option<&Path>,
+    work: &Path,
+) -> Result<BenchReport, Error> {
+    let mut watch = Stopwatch::default();
+    let extract = match extract {
+        Some(dir) => dir.to_path_buf(),
+        None => {
+            let dir = work.join("extract");
+            let options = SynthOptions {
+                persons,
+                seed,
+                out: dir.clone(),
+                start: chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default(),
+                end: chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default(),
+                format,
+            };
+            synth::write(&options, &Reference::load(None)?)?;
+            watch.lap("synth");
+            dir
+        }
+    };
+    let request = RunRequest {
+        extract,
+        out: Some(work.join("report")),
+        ..RunRequest::default()
+    };
+    crate::run(&request, &mut watch)?;
+    Ok(BenchReport {
+        persons,
+        laps: watch.laps().to_vec(),
+        peak_rss_kib: peak_rss_kib(),
+    })
+}
+
+/// Peak resident set size from `/proc/self/status` (`VmHWM`), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A fresh working folder for one benchmark under the system's temporary folder.
+pub fn work_dir(seed: u64) -> PathBuf {
+    std::env::temp_dir().join(format!("forloeb-bench-{}-{seed}", std::process::id()))
+}
