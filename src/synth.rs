@@ -661,8 +661,8 @@ fn lognormal(rng: &mut ChaCha8Rng, sigma: f64) -> f64 {
     (sigma * z).exp()
 }
 
-/// A whole number of days between `lo` and `hi`, log-uniform (many short, some long).
-fn log_uniform_days(rng: &mut ChaCha8Rng, lo: Day, hi: Day) -> Day {
+/// A whole number between `lo` and `hi`, log-uniform (many small, some large).
+fn log_uniform_int(rng: &mut ChaCha8Rng, lo: Day, hi: Day) -> Day {
     let (l, h) = (f64::from(lo.max(1)).ln(), f64::from(hi.max(lo.max(1))).ln());
     (rng.gen_range(l..=h).exp().round() as Day).clamp(lo, hi)
 }
@@ -987,7 +987,7 @@ impl Sim<'_> {
                 let (days, next) = if durable {
                     let early_retirement = if age >= 60 { 20.0 } else { 0.0 };
                     (
-                        log_uniform_days(rng, 395, 4000),
+                        log_uniform_int(rng, 395, 4000),
                         pick(
                             rng,
                             &[
@@ -1030,7 +1030,7 @@ impl Sim<'_> {
             ),
             S::Sick => (
                 Some(Benefit::Sygedagpenge),
-                log_uniform_days(rng, 30, 365),
+                log_uniform_int(rng, 30, 365),
                 pick(
                     rng,
                     &[
@@ -1155,7 +1155,7 @@ impl Sim<'_> {
             ),
             S::SelfSupport => (
                 None,
-                log_uniform_days(rng, 60, 5000),
+                log_uniform_int(rng, 60, 5000),
                 pick(
                     rng,
                     &[
@@ -1751,21 +1751,24 @@ fn paid_hours(person: &Person, stints: &[Stint], rng: &mut ChaCha8Rng) -> Vec<Pa
                 }
             }
             Hours::SideJobs => {
-                // A run of small jobs (a few hours up to part-time) somewhere in the stint.
-                if !chance(rng, 0.5) {
-                    continue;
-                }
-                let first = month_start(rng.gen_range(stint.start..=stint.end));
-                let months = rng.gen_range(1..=8);
-                let level = f64::from(log_uniform_days(rng, 3, 80));
-                let mut month = first;
-                for _ in 0..months {
+                // Runs of small jobs (a few hours up to part-time) with pauses between them.
+                let mut month = month_start(stint.start);
+                loop {
+                    for _ in 0..rng.gen_range(1..=18) {
+                        month = next_month(month);
+                    }
                     if month > stint.end {
                         break;
                     }
-                    let hours = level * rng.gen_range(0.5..1.5);
-                    push_paid(person, month, hours, rng, &mut out);
-                    month = next_month(month);
+                    let level = f64::from(log_uniform_int(rng, 3, 80));
+                    for _ in 0..rng.gen_range(1..=8) {
+                        if month > stint.end {
+                            break;
+                        }
+                        let hours = level * rng.gen_range(0.5..1.5);
+                        push_paid(person, month, hours, rng, &mut out);
+                        month = next_month(month);
+                    }
                 }
             }
         }
@@ -1833,10 +1836,7 @@ fn period_rows(
             ],
         )
     } else {
-        pick(
-            rng,
-            &[(Cut::Whole, 70.0), (Cut::Monthly, 0.0), (Cut::Chunks, 30.0)],
-        )
+        pick(rng, &[(Cut::Whole, 70.0), (Cut::Chunks, 30.0)])
     };
     let end = stint.end + overlap_next;
     let mut segments: Vec<(Day, Day)> = Vec::new();

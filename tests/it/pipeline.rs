@@ -97,3 +97,170 @@ fn published_tables_hold_no_person_level_column_and_no_small_count() {
         );
     }
 }
+
+#[test]
+fn sample_is_valid_and_its_report_obeys_the_primary_disclosure_rules() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample");
+    assert!(forloeb::validate(&sample).unwrap().is_valid());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    run_into(&sample, &out);
+    let k = 5;
+    let table = |name: &str| read(&out.join(format!("tables/{name}.parquet")));
+    // A published count is 0 or at least k.
+    let counts_ok = |df: &DataFrame, c: &str| {
+        let v = df.column(c).unwrap().cast(&DataType::Int64).unwrap();
+        let ok = v.i64().unwrap().iter().flatten().all(|n| n == 0 || n >= k);
+        ok
+    };
+    assert!(counts_ok(&table("stock_duration"), "persons"));
+    assert!(counts_ok(&table("exit_destinations"), "spells"));
+    let fte = table("fte");
+    assert!(fte
+        .column("persons")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .flatten()
+        .all(|n| n >= k));
+    let ind = table("indicators");
+    assert!(ind
+        .column("persons")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .flatten()
+        .all(|n| n >= k));
+    assert!(counts_ok(&ind, "persons_num"));
+    let cohorts = table("duration_cohorts");
+    assert!(cohorts
+        .column("spells")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .flatten()
+        .all(|n| n >= k));
+    assert!(counts_ok(&cohorts, "events") && counts_ok(&cohorts, "censored"));
+    let curves = table("survival_curves");
+    assert!(curves
+        .column("at_risk")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .flatten()
+        .all(|n| n >= k));
+    assert!(counts_ok(&curves, "events_cum"));
+    // Every table is published, and none holds a working column.
+    for name in [
+        "cumulative_incidence",
+        "duration_cohorts",
+        "exit_destinations",
+        "fte",
+        "indicators",
+        "stock_duration",
+        "survival_curves",
+    ] {
+        let df = table(name);
+        assert!(df.height() > 0, "{name} is empty");
+        assert!(
+            df.get_column_names().iter().all(|c| !c.starts_with("__")),
+            "{name}"
+        );
+    }
+}
+
+/// Writes `df` as Parquet to `path`.
+fn write_parquet(mut df: DataFrame, path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+fn read_csv(path: &Path) -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap()
+}
+
+#[test]
+fn parquet_files_and_hive_folders_give_the_same_tables_as_csv() {
+    let tiny = fixture("tiny");
+    let tmp = tempfile::tempdir().unwrap();
+    let mixed = tmp.path().join("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    std::fs::copy(tiny.join("extract.toml"), mixed.join("extract.toml")).unwrap();
+    // persons as one Parquet file (text columns), meetings stays CSV.
+    write_parquet(
+        read_csv(&tiny.join("persons.csv")),
+        &mixed.join("persons.parquet"),
+    );
+    std::fs::copy(tiny.join("meetings.csv"), mixed.join("meetings.csv")).unwrap();
+    // benefit_periods as a hive-partitioned folder: municipality only in the folder names.
+    let bp = read_csv(&tiny.join("benefit_periods.csv"));
+    let munis = bp.column("municipality").unwrap().str().unwrap().clone();
+    let mut codes: Vec<&str> = munis.iter().flatten().collect();
+    codes.sort_unstable();
+    codes.dedup();
+    for code in codes {
+        let part = bp
+            .clone()
+            .lazy()
+            .filter(col("municipality").eq(lit(code)))
+            .drop(by_name(["municipality"], true, false))
+            .collect()
+            .unwrap();
+        write_parquet(
+            part,
+            &mixed.join(format!(
+                "benefit_periods/municipality={code}/part-0.parquet"
+            )),
+        );
+    }
+    // The rest as typed Parquet (dates as Date, numbers as numbers).
+    for (name, dates, floats) in [
+        ("assessments", &["date"][..], &[][..]),
+        ("interventions", &["start", "end"][..], &[][..]),
+        ("paid_hours", &["month"][..], &["hours", "earnings_dkk"][..]),
+    ] {
+        let mut lf = read_csv(&tiny.join(format!("{name}.csv"))).lazy();
+        for d in dates {
+            lf = lf.with_column(col(*d).str().to_date(StrptimeOptions::default()));
+        }
+        for f in floats {
+            lf = lf.with_column(col(*f).cast(DataType::Float64));
+        }
+        write_parquet(
+            lf.collect().unwrap(),
+            &mixed.join(format!("{name}/part-0.parquet")),
+        );
+    }
+    let tables = |dir: &Path| {
+        let request = RunRequest {
+            extract: dir.to_path_buf(),
+            year: Some(2024),
+            ..RunRequest::default()
+        };
+        forloeb::compute(&request, &mut forloeb::Stopwatch::default())
+            .unwrap()
+            .tables
+            .tables
+    };
+    let (csv, parquet) = (tables(&tiny), tables(&mixed));
+    assert_eq!(csv.len(), parquet.len());
+    for (a, b) in csv.iter().zip(&parquet) {
+        assert!(
+            a.df.equals_missing(&b.df),
+            "{} differs between CSV and Parquet input",
+            a.name
+        );
+    }
+}
