@@ -94,55 +94,102 @@ pub fn union(
 /// Step function "smallest `key` covering the day" of intervals `(PERSON_ID, key, start, end)`,
 /// as change points `(PERSON_ID, DAY, key)` sorted by person and day; `key` is null where no
 /// interval covers. Consecutive change points never repeat a value.
+///
+/// How: after the union per (person, key), each key's intervals are disjoint and not adjacent,
+/// so a key switches on at `start` and off at `end + 1`, alternately. Give each of a person's
+/// keys a bit (its dense rank among the person's keys, so smaller key = lower bit) and add
+/// `+2^bit` at a start and `−2^bit` at an end + 1: the running sum per person is then exactly
+/// the bit set of the active keys, and the smallest active key is its lowest set bit. One sort
+/// and one cumulative sum: O(n log n) in the number of intervals, with no pairing of days and
+/// keys. A person may hold at most 62 distinct keys.
 pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsResult<LazyFrame> {
-    let merged = union(lf, &[PERSON_ID, key], start, end, 0)?;
-    // Per (person, key) the merged intervals are disjoint and not adjacent, so the key is active
-    // on day d exactly when its last event on or before d opened an interval.
+    const BIT: &str = "__bit";
+    const POWER: &str = "__power";
+    const MASK: &str = "__mask";
+    let merged = union(lf, &[PERSON_ID, key], start, end, 0)?.with_column(
+        (col(key)
+            .rank(
+                RankOptions {
+                    method: RankMethod::Dense,
+                    descending: false,
+                },
+                None,
+            )
+            .over([col(PERSON_ID)])?
+            .cast(DataType::Int32)
+            - lit(1))
+        .alias(BIT),
+    );
+    let merged = merged.collect()?;
+    let max_bit = merged.column(BIT)?.i32()?.max().unwrap_or(0);
+    polars_ensure!(
+        max_bit <= 62,
+        ComputeError: "a person holds {} distinct values of `{key}`; at most 63 are supported", max_bit + 1
+    );
+    let powers = df!(BIT => (0..=62).collect::<Vec<i32>>(), POWER => (0..=62).map(|b| 1i64 << b).collect::<Vec<i64>>())?.lazy();
+    let merged = merged.lazy().join(
+        powers,
+        [col(BIT)],
+        [col(BIT)],
+        JoinArgs::new(JoinType::Left),
+    );
     let events = concat(
         [
             merged.clone().select([
                 col(PERSON_ID),
-                col(key),
                 col(start).alias(DAY),
-                lit(1i32).alias(DELTA),
+                col(POWER).alias(DELTA),
             ]),
             merged.clone().select([
                 col(PERSON_ID),
-                col(key),
                 (col(end) + lit(1)).alias(DAY),
-                lit(-1i32).alias(DELTA),
+                (lit(0i64) - col(POWER)).alias(DELTA),
             ]),
         ],
         UnionArgs::default(),
-    )?
-    .sort([PERSON_ID, DAY], SortMultipleOptions::default());
-    let days = events
-        .clone()
-        .select([col(PERSON_ID), col(DAY)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let keys = merged
-        .select([col(PERSON_ID), col(key)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let candidates = days
-        .clone()
-        .join(
-            keys,
-            [col(PERSON_ID)],
-            [col(PERSON_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .sort([PERSON_ID, DAY], SortMultipleOptions::default());
-    let active = asof_backward(candidates, events, DAY, &[PERSON_ID, key])
-        .filter(col(DELTA).eq(lit(1)))
+    )?;
+    let steps = events
         .group_by([col(PERSON_ID), col(DAY)])
-        .agg([col(key).min()]);
-    let steps = days
+        .agg([col(DELTA).sum()])
+        .sort([PERSON_ID, DAY], SortMultipleOptions::default())
+        .with_column(
+            col(DELTA)
+                .cum_sum(false)
+                .over([col(PERSON_ID)])?
+                .alias(MASK),
+        )
+        .select([col(PERSON_ID), col(DAY), col(MASK)])
+        .collect()?;
+    // The lowest set bit of each distinct mask (few distinct values), as a lookup table.
+    let masks: Vec<i64> = steps
+        .column(MASK)?
+        .unique()?
+        .i64()?
+        .into_no_null_iter()
+        .collect();
+    let lowest: Vec<Option<i32>> = masks
+        .iter()
+        .map(|m| (*m != 0).then(|| m.trailing_zeros() as i32))
+        .collect();
+    let lookup = df!(MASK => masks, BIT => lowest)?.lazy();
+    let keys = merged
+        .select([col(PERSON_ID), col(BIT), col(key)])
+        .unique(None, UniqueKeepStrategy::Any);
+    let steps = steps
+        .lazy()
         .join(
-            active,
-            [col(PERSON_ID), col(DAY)],
-            [col(PERSON_ID), col(DAY)],
+            lookup,
+            [col(MASK)],
+            [col(MASK)],
             JoinArgs::new(JoinType::Left),
         )
+        .join(
+            keys,
+            [col(PERSON_ID), col(BIT)],
+            [col(PERSON_ID), col(BIT)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([col(PERSON_ID), col(DAY), col(key)])
         .sort([PERSON_ID, DAY], SortMultipleOptions::default());
     dedup_steps(steps, key)
 }
