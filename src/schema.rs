@@ -65,6 +65,9 @@ impl TableSpec {
 
 // Column names shared by several tables.
 pub const PERSON_ID: &str = "person_id";
+/// The text person_id, kept in `persons` once `Extract::as_of` has replaced `person_id` by a
+/// dense integer.
+pub const PERSON_KEY: &str = "person_key";
 pub const START: &str = "start";
 pub const END: &str = "end";
 pub const DATE: &str = "date";

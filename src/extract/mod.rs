@@ -554,34 +554,45 @@ impl Extract {
     /// `max(start, X)` to `min(end ?? r, r, exit_date − 1)` (dropped when empty), meetings,
     /// assessments and paid-hours months on or after exit_date are gone (a month starting on
     /// exit_date still counts), meetings and months before X are ignored, and paid hours are
-    /// summed per person and month. Afterwards `self.end == r`.
+    /// summed per person and month. Afterwards `self.end == r`, and `person_id` is a dense
+    /// UInt32 (rank of the text id, which `persons` keeps as `person_key`).
     pub fn as_of(&self, r: Day) -> PolarsResult<Extract> {
         let (x, r_lit) = (
             lit(self.start).cast(DataType::Date),
             lit(r).cast(DataType::Date),
         );
+        // person_id becomes a dense integer (the rank of the text id); the text id stays in
+        // persons as `person_key`. Every later join, window and as-of join is on integers.
         let persons = self
             .persons
             .clone()
             .lazy()
+            .sort([s::PERSON_ID], SortMultipleOptions::default())
+            .with_row_index(ID, None)
             .with_column(
                 when(col(s::EXIT_DATE).gt(r_lit.clone()))
                     .then(lit(NULL).cast(DataType::Date))
                     .otherwise(col(s::EXIT_DATE))
                     .alias(s::EXIT_DATE),
             )
+            .rename([s::PERSON_ID, ID], [s::PERSON_KEY, s::PERSON_ID], true)
             .collect()?;
-        let exits = persons
-            .clone()
-            .lazy()
-            .select([col(s::PERSON_ID), col(s::EXIT_DATE)]);
+        let exits = persons.clone().lazy().select([
+            col(s::PERSON_KEY),
+            col(s::PERSON_ID).alias(ID),
+            col(s::EXIT_DATE),
+        ]);
+        // Rows with the integer id in place of the text id, and the person's exit_date.
         let with_exit = |df: &DataFrame| {
-            df.clone().lazy().join(
-                exits.clone(),
-                [col(s::PERSON_ID)],
-                [col(s::PERSON_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
+            df.clone()
+                .lazy()
+                .join(
+                    exits.clone(),
+                    [col(s::PERSON_ID)],
+                    [col(s::PERSON_KEY)],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .with_column(col(ID).alias(s::PERSON_ID))
         };
         let before_exit = |c: &str| col(s::EXIT_DATE).is_null().or(col(c).lt(col(s::EXIT_DATE)));
         let periods = |df: &DataFrame| -> PolarsResult<DataFrame> {
@@ -649,3 +660,6 @@ impl Extract {
         })
     }
 }
+
+/// Working column: the integer person id while it replaces the text id.
+const ID: &str = "__id";

@@ -435,7 +435,10 @@ pub fn spell_measures(ctx: &Context<'_>) -> PolarsResult<Vec<Contribution>> {
         "__to",
         ctx.company_days.clone(),
         "__company",
-    );
+    )
+    // Shared by four measures: computed once.
+    .collect()?
+    .lazy();
     let rule_from = dates::ymd(
         RULE_4_PLUS_1_FROM.0,
         RULE_4_PLUS_1_FROM.1,
@@ -547,7 +550,9 @@ pub fn period_measures(ctx: &Context<'_>) -> PolarsResult<Vec<Contribution>> {
         &[s::MUNICIPALITY],
     )
     .filter(col(s::MUNICIPALITY).is_not_null());
-    let meetings = spells::group_on(meetings, s::DATE, ctx.extract);
+    let meetings = spells::group_on(meetings, s::DATE, ctx.extract)
+        .collect()?
+        .lazy();
     let status = col(s::STATUS);
 
     let per_year = concat(

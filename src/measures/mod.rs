@@ -47,12 +47,17 @@ pub fn by_levels(
         col(reference::NAME).alias("__name"),
         col(reference::PEER_GROUP).alias("__peer"),
     ]);
-    let lf = lf.join(
-        units,
-        [col(s::MUNICIPALITY)],
-        [col(s::MUNICIPALITY)],
-        JoinArgs::new(JoinType::Left),
-    );
+    // Materialised once: the six aggregations below would otherwise each re-run the plan that
+    // produced the unit-level rows.
+    let lf = lf
+        .join(
+            units,
+            [col(s::MUNICIPALITY)],
+            [col(s::MUNICIPALITY)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?
+        .lazy();
     let levels = [
         (
             out::LEVEL_MUNICIPALITY,
