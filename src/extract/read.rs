@@ -82,15 +82,25 @@ pub fn read_part(
     if !usable {
         return Ok(None);
     }
+    // One pass converts every column; the checks below then only compare materialised
+    // columns. Each contract column `c` sits beside its cleaned raw text `RAW_PREFIX + c`.
     let schema = raw.schema().clone();
-    let mut typed = vec![col(ROW), lit(part.rel.as_str()).alias(FILE)];
+    let mut both = vec![col(ROW), lit(part.rel.as_str()).alias(FILE)];
+    let mut typed = vec![col(ROW), col(FILE)];
     for c in spec.columns {
-        let Some(dtype) = schema.get(c.name) else {
-            typed.push(lit(NULL).cast(target(c.ty)).alias(c.name));
-            continue;
-        };
-        let raw_value = cleaned(c.name, dtype);
-        let value = convert(raw_value.clone(), dtype, c.ty);
+        match schema.get(c.name) {
+            Some(dtype) => {
+                let raw_value = cleaned(c.name, dtype);
+                both.push(raw_value.clone().alias(raw_name(c.name)));
+                both.push(convert(raw_value, dtype, c.ty).alias(c.name));
+                typed.push(col(c.name));
+            }
+            None => typed.push(lit(NULL).cast(target(c.ty)).alias(c.name)),
+        }
+    }
+    let both = raw.lazy().select(both).collect()?;
+    for c in spec.columns.iter().filter(|c| schema.get(c.name).is_some()) {
+        let (raw_value, value) = (col(raw_name(c.name)), col(c.name));
         let checks = [
             (
                 c.required.then(|| raw_value.clone().is_null()),
@@ -117,26 +127,27 @@ pub fn read_part(
         ];
         for (condition, problem, expected) in checks {
             if let Some(condition) = condition {
-                let lf = raw
-                    .clone()
-                    .lazy()
-                    .with_column(lit(part.rel.as_str()).alias(FILE));
-                for f in find(
-                    lf,
+                let hits = find(
+                    both.clone().lazy(),
                     condition,
                     raw_value.clone(),
                     spec.name,
                     c.name,
                     &problem,
                     &expected,
-                )? {
+                )?;
+                for f in hits {
                     report.push(f);
                 }
             }
         }
-        typed.push(value.alias(c.name));
     }
-    Ok(Some(raw.lazy().select(typed).collect()?))
+    Ok(Some(both.lazy().select(typed).collect()?))
+}
+
+/// Column holding the cleaned raw text of contract column `name` during validation.
+fn raw_name(name: &str) -> String {
+    format!("__raw_{name}")
 }
 
 fn scan(part: &Part) -> PolarsResult<LazyFrame> {
