@@ -126,7 +126,13 @@ fn bench(args: BenchArgs) -> Result<u8, Error> {
         let _ = std::fs::remove_dir_all(&work);
     }
     let report = report?;
-    println!("forloeb bench: {} persons", report.persons);
+    match &args.extract {
+        Some(dir) => println!("forloeb bench: {}", dir.display()),
+        None => println!(
+            "forloeb bench: synthetic extract of {} persons",
+            report.persons
+        ),
+    }
     let mut total = 0.0;
     for (stage, time) in &report.laps {
         total += time.as_secs_f64();

@@ -9,7 +9,7 @@ use crate::measures::duration::{
     hidden, AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, EXIT_CLASS, MEDIAN_DAYS,
     SPELLS, T_DAYS,
 };
-use crate::measures::Table;
+use crate::measures::{ints, texts, Table};
 use crate::schema::out;
 
 /// One point of a cohort's walk: time, spells at risk, and closed spells with duration ≤ t.
@@ -74,27 +74,14 @@ pub fn class_walk(class_events_cum: &[u64], s_published: &[bool], k: u64) -> Vec
 type CohortKey = (String, String, i64, String);
 
 fn keys_of(df: &DataFrame) -> PolarsResult<Vec<CohortKey>> {
-    let text = |c: &str| -> PolarsResult<Vec<String>> {
-        Ok(df
-            .column(c)?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or("").to_owned())
-            .collect())
-    };
-    let (l, u, g) = (text(out::LEVEL)?, text(out::UNIT)?, text(out::GROUP)?);
-    let y = counts(df, ENTRY_YEAR)?;
+    let (l, u, g) = (
+        texts(df, out::LEVEL)?,
+        texts(df, out::UNIT)?,
+        texts(df, out::GROUP)?,
+    );
+    let y = ints(df, ENTRY_YEAR)?;
     Ok((0..df.height())
         .map(|i| (l[i].clone(), u[i].clone(), y[i].unwrap_or(0), g[i].clone()))
-        .collect())
-}
-
-fn counts(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
         .collect())
 }
 
@@ -129,19 +116,19 @@ pub fn protect(
 ) -> PolarsResult<[u64; 3]> {
     let df = &cohorts.df;
     let keys = keys_of(df)?;
-    let (spells, persons) = (counts(df, SPELLS)?, counts(df, out::PERSONS)?);
-    let (events, censored) = (counts(df, EVENTS)?, counts(df, CENSORED)?);
+    let (spells, persons) = (ints(df, SPELLS)?, ints(df, out::PERSONS)?);
+    let (events, censored) = (ints(df, EVENTS)?, ints(df, CENSORED)?);
     let (median_n, median_d) = (
-        counts(df, &hidden("median_n"))?,
-        counts(df, &hidden("median_d"))?,
+        ints(df, &hidden("median_n"))?,
+        ints(df, &hidden("median_d"))?,
     );
     // Per horizon: spells at risk and cumulative events, per cohort row.
     let horizon_points: Vec<[Vec<Option<i64>>; 2]> = horizons
         .iter()
         .map(|h| {
             Ok([
-                counts(df, &hidden(&format!("n_{h}")))?,
-                counts(df, &hidden(&format!("d_{h}")))?,
+                ints(df, &hidden(&format!("n_{h}")))?,
+                ints(df, &hidden(&format!("d_{h}")))?,
             ])
         })
         .collect::<PolarsResult<_>>()?;
@@ -150,9 +137,9 @@ pub fn protect(
     let cdf = &curves.df;
     let curve_keys = keys_of(cdf)?;
     let (ct, cn, cd) = (
-        counts(cdf, T_DAYS)?,
-        counts(cdf, AT_RISK)?,
-        counts(cdf, EVENTS_CUM)?,
+        ints(cdf, T_DAYS)?,
+        ints(cdf, AT_RISK)?,
+        ints(cdf, EVENTS_CUM)?,
     );
     let mut grid: HashMap<&CohortKey, Vec<(usize, Point)>> = HashMap::new();
     for (row, key) in curve_keys.iter().enumerate() {
@@ -266,7 +253,7 @@ pub fn protect(
         .iter()
         .map(|v| v.unwrap_or("").to_owned())
         .collect();
-    let (it, class_d) = (counts(idf, T_DAYS)?, counts(idf, &hidden("class_d"))?);
+    let (it, class_d) = (ints(idf, T_DAYS)?, ints(idf, &hidden("class_d"))?);
     let mut mask = vec![true; idf.height()];
     let mut start = 0;
     while start < idf.height() {

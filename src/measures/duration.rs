@@ -21,7 +21,7 @@ use crate::stats::aalen_johansen::{AalenJohansen, CompetingEvents};
 use crate::stats::z_value;
 use crate::status::{self, EXIT_CLASSES};
 
-use super::{by_levels, Table, LEVEL_KEYS};
+use super::{by_levels, texts, Table, LEVEL_KEYS};
 
 pub const ENTRY_YEAR: &str = "entry_year";
 pub const SPELLS: &str = "spells";
@@ -193,29 +193,19 @@ fn cohort_counts(
     .sort(keys, SortMultipleOptions::default())
     .collect()?;
 
-    let text = |df: &DataFrame, c: &str| -> PolarsResult<Vec<String>> {
-        Ok(df
-            .column(c)?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or("").to_owned())
-            .collect())
-    };
+    // Counts are never null here; a null would be a bug upstream, read as 0.
     let ints = |df: &DataFrame, c: &str| -> PolarsResult<Vec<i64>> {
-        Ok(df
-            .column(c)?
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
+        Ok(super::ints(df, c)?
+            .into_iter()
             .map(|v| v.unwrap_or(0))
             .collect())
     };
     let cohort_at = |df: &DataFrame| -> PolarsResult<Vec<Cohort>> {
         let (l, u, n, g) = (
-            text(df, out::LEVEL)?,
-            text(df, out::UNIT)?,
-            text(df, out::UNIT_NAME)?,
-            text(df, out::GROUP)?,
+            texts(df, out::LEVEL)?,
+            texts(df, out::UNIT)?,
+            texts(df, out::UNIT_NAME)?,
+            texts(df, out::GROUP)?,
         );
         let y = ints(df, ENTRY_YEAR)?;
         Ok((0..df.height())

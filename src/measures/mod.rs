@@ -87,6 +87,37 @@ pub fn by_levels(
     concat(parts, UnionArgs::default())
 }
 
+/// Column `c` of `df` as text values (null as empty), for the Rust-side steps (estimators,
+/// disclosure walks, charts) that work on small aggregated tables.
+pub fn texts(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
+    Ok(df
+        .column(c)?
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or("").to_owned())
+        .collect())
+}
+
+/// Column `c` of `df` as optional i64 (any integer type).
+pub fn ints(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect())
+}
+
+/// Column `c` of `df` as optional f64.
+pub fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect())
+}
+
 /// The leading key columns shared by every level table.
 pub const LEVEL_KEYS: [&str; 4] = [out::LEVEL, out::UNIT, out::UNIT_NAME, out::GROUP];
 

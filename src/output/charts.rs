@@ -17,7 +17,7 @@ use polars::prelude::*;
 use crate::disclosure::SafeTables;
 use crate::error::Error;
 use crate::measures::duration::{CIF, CI_HI, CI_LO, ENTRY_YEAR, EXIT_CLASS, SURVIVAL, T_DAYS};
-use crate::measures::Table;
+use crate::measures::{floats, ints, texts as strs, Table};
 use crate::schema::{out, DURATION_BANDS};
 
 pub const CHARTS_DIR: &str = "charts";
@@ -131,33 +131,6 @@ fn national(t: &Table) -> PolarsResult<DataFrame> {
         .lazy()
         .filter(col(out::LEVEL).eq(lit(out::LEVEL_NATIONAL)))
         .collect()
-}
-
-fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
-    Ok(df
-        .column(c)?
-        .str()?
-        .iter()
-        .map(|v| v.unwrap_or("").to_owned())
-        .collect())
-}
-
-fn ints(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
-        .collect())
-}
-
-fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .collect())
 }
 
 /// Group names with `all` first, then the others in byte order.
