@@ -57,15 +57,8 @@ pub struct BenchArgs {
 pub struct SpellsArgs {
     #[command(flatten)]
     pub extract: ExtractArgs,
-    /// Report on calendar year Y (as for `run`).
-    #[arg(long, value_name = "Y", conflicts_with = "period", value_parser = clap::value_parser!(i32).range(1900..=9999))]
-    pub year: Option<i32>,
-    /// Report on any span A..B of ISO dates (as for `run`).
-    #[arg(long, value_name = "A..B", value_parser = parse_period)]
-    pub period: Option<(NaiveDate, NaiveDate)>,
-    /// Configuration file (as for `run`).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Parquet file to write; refused inside reports/ (person-level rows never go there).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -94,6 +87,16 @@ pub struct ValidateArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub extract: ExtractArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Report folder. Default: reports/<label>, label = the year or A_B of the period.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Which report: its period and configuration.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Report on calendar year Y (Y-01-01..Y-12-31). Default: the last calendar year wholly
     /// inside the extract, or period_start/period_end from the configuration.
     #[arg(long, value_name = "Y", conflicts_with = "period", value_parser = clap::value_parser!(i32).range(1900..=9999))]
@@ -105,9 +108,6 @@ pub struct RunArgs {
     /// exists, else the built-in defaults.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Report folder. Default: reports/<label>, label = the year or A_B of the period.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

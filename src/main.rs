@@ -1,10 +1,11 @@
 //! `forloeb` binary: parse flags, call the library, print errors once, exit by policy
 //! (0 ok, 1 failure, 2 bad input).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use forloeb::cli::{BenchArgs, Cli, Command, Format};
+use forloeb::cli::{BenchArgs, Cli, Command, ExtractArgs, Format, ReportArgs};
 use forloeb::{dates, reference::Reference, synth, Error, RunRequest};
 
 fn main() -> ExitCode {
@@ -49,16 +50,7 @@ fn dispatch(command: Command) -> Result<u8, Error> {
             }
         }
         Command::Run(args) => {
-            let request = RunRequest {
-                extract: args.extract.extract,
-                peers: args.extract.peers,
-                year: args.year,
-                period: args
-                    .period
-                    .map(|(a, b)| (dates::to_day(a), dates::to_day(b))),
-                config: args.config,
-                out: args.out,
-            };
+            let request = request(args.extract, args.report, args.out);
             let outcome = forloeb::run(&request, &mut forloeb::Stopwatch::default())?;
             for w in &outcome.manifest.run.warnings {
                 eprintln!("warning: {w}");
@@ -67,16 +59,7 @@ fn dispatch(command: Command) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Spells(args) => {
-            let request = RunRequest {
-                extract: args.extract.extract,
-                peers: args.extract.peers,
-                year: args.year,
-                period: args
-                    .period
-                    .map(|(a, b)| (dates::to_day(a), dates::to_day(b))),
-                config: args.config,
-                out: None,
-            };
+            let request = request(args.extract, args.report, None);
             let n = forloeb::export_spells(&request, &args.out)?;
             println!("wrote {n} spells to {}", args.out.display());
             Ok(0)
@@ -102,6 +85,19 @@ fn dispatch(command: Command) -> Result<u8, Error> {
             }
             Ok(0)
         }
+    }
+}
+
+fn request(extract: ExtractArgs, report: ReportArgs, out: Option<PathBuf>) -> RunRequest {
+    RunRequest {
+        extract: extract.extract,
+        peers: extract.peers,
+        year: report.year,
+        period: report
+            .period
+            .map(|(a, b)| (dates::to_day(a), dates::to_day(b))),
+        config: report.config,
+        out,
     }
 }
 
