@@ -56,9 +56,19 @@ pub struct RunOutcome {
     pub manifest: Manifest,
 }
 
+/// What the manifest records about the extract; the tables themselves are dropped once the
+/// report's view (`Extract::as_of`) is built, so they do not occupy memory during the run.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub start: Day,
+    pub end: Day,
+    pub inputs: Vec<extract::InputFile>,
+    pub sha256: String,
+}
+
 /// Everything computed for one report, before disclosure control.
 pub struct Computed {
-    pub extract: Extract,
+    pub source: Source,
     pub effective: Effective,
     pub spells: spells::Spells,
     pub tables: measures::Tables,
@@ -68,7 +78,7 @@ pub struct Computed {
 /// The validated extract cut at R and its spells: the first stages every command shares.
 struct Prepared {
     reference: Reference,
-    extract: Extract,
+    source: Source,
     report: ValidationReport,
     effective: Effective,
     as_of_r: Extract,
@@ -91,11 +101,17 @@ fn prepare(request: &RunRequest, watch: &mut Stopwatch) -> Result<Prepared, Erro
     watch.lap("load and validate");
 
     let as_of_r = extract.as_of(period.end)?;
+    let source = Source {
+        start: extract.start,
+        end: extract.end,
+        inputs: extract.inputs,
+        sha256: extract.sha256,
+    };
     let spells = spells::build(&as_of_r, &config)?;
     watch.lap("as of R, spells");
     Ok(Prepared {
         reference,
-        extract,
+        source,
         report,
         effective,
         as_of_r,
@@ -109,7 +125,7 @@ pub fn compute(request: &RunRequest, watch: &mut Stopwatch) -> Result<Computed, 
     let p = prepare(request, watch)?;
     let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, watch)?;
     Ok(Computed {
-        extract: p.extract,
+        source: p.source,
         effective: p.effective,
         spells: p.spells,
         tables,
@@ -166,7 +182,7 @@ pub fn run(request: &RunRequest, watch: &mut Stopwatch) -> Result<RunOutcome, Er
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(computed.effective.period.label()));
-    let info = run_info(&computed.extract, &computed.effective, computed.report)?;
+    let info = run_info(&computed.source, &computed.effective, computed.report)?;
     let manifest = output::write_all(&safe, &info, &out)?;
     watch.lap("write tables, charts, manifest");
     Ok(RunOutcome { out, manifest })
@@ -191,7 +207,7 @@ fn municipalities(extract: &Extract) -> Result<Vec<i32>, Error> {
 }
 
 fn run_info(
-    extract: &Extract,
+    source: &Source,
     effective: &Effective,
     report: ValidationReport,
 ) -> Result<RunInfo, Error> {
@@ -203,10 +219,10 @@ fn run_info(
         version: VERSION.to_owned(),
         config_sha256: effective.sha256()?,
         configuration,
-        extract_sha256: extract.sha256.clone(),
-        extract_start: dates::iso(extract.start),
-        extract_end: dates::iso(extract.end),
-        inputs: extract.inputs.clone(),
+        extract_sha256: source.sha256.clone(),
+        extract_start: dates::iso(source.start),
+        extract_end: dates::iso(source.end),
+        inputs: source.inputs.clone(),
         warnings: report.warnings,
     })
 }
