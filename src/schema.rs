@@ -65,6 +65,8 @@ impl TableSpec {
 
 // Column names shared by several tables.
 pub const PERSON_ID: &str = "person_id";
+/// A period's start as the extract reported it, before `Extract::as_of` moved it to X.
+pub const REPORTED_START: &str = "reported_start";
 /// The text person_id, kept in `persons` once `Extract::as_of` has replaced `person_id` by a
 /// dense integer.
 pub const PERSON_KEY: &str = "person_key";

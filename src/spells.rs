@@ -13,7 +13,7 @@ use crate::intervals::{self, DAY, MERGE_ID};
 use crate::schema::{self as s, spell as sp};
 
 /// Spells of one report (built from `Extract::as_of(R)`, so E = R). One row per spell:
-/// `person_id` (str), `spell_id` (Int32, 1, 2, … per person in time order), `spell_start`,
+/// `person_id` (UInt32, see `Extract::as_of`), `spell_id` (Int32, 1, 2, … per person in time order), `spell_start`,
 /// `spell_end` (Int32 days), `duration_days` (Int32), `municipality` (Int32), `left_censored`,
 /// `closed` (bool), `group_at_entry` (str). Sorted by person and start.
 #[derive(Debug, Clone)]
@@ -21,8 +21,8 @@ pub struct Spells {
     pub df: DataFrame,
 }
 
-/// The target-benefit periods of `extract` as `(person_id, start, end, municipality)` with i32
-/// days. `extract` is already cut at R with effective ends (`Extract::as_of`).
+/// The target-benefit periods of `extract` as `(person_id, start, end, municipality,
+/// reported_start)` with i32 days. `extract` is already cut at R with effective ends (`Extract::as_of`).
 pub fn target_periods(extract: &Extract, config: &Config) -> LazyFrame {
     let targets = Series::new("targets".into(), config.target_benefits.clone());
     extract
@@ -35,6 +35,7 @@ pub fn target_periods(extract: &Extract, config: &Config) -> LazyFrame {
             col(s::START).cast(DataType::Int32),
             col(s::END).cast(DataType::Int32),
             col(s::MUNICIPALITY),
+            col(s::REPORTED_START).cast(DataType::Int32),
         ])
 }
 
@@ -86,8 +87,10 @@ pub fn build(extract: &Extract, config: &Config) -> PolarsResult<Spells> {
         col(s::START).min().alias(sp::SPELL_START),
         col(s::END).max().alias(sp::SPELL_END),
         col(s::MUNICIPALITY)
+            // The earliest period as reported: periods running on X all start on X in the
+            // report's view.
             .sort_by(
-                [col(s::START), col(s::MUNICIPALITY)],
+                [col(s::REPORTED_START), col(s::MUNICIPALITY)],
                 SortMultipleOptions::default(),
             )
             .first(),
@@ -345,5 +348,19 @@ mod tests {
             groups,
             vec!["aktivitetsparat", "jobparat", "aktivitetsparat", "unknown"]
         );
+    }
+
+    #[test]
+    fn a_left_censored_spell_takes_the_municipality_of_its_earliest_reported_period() {
+        // Both periods run on X = 2020-01-01 and so start on X in the report's view; the one
+        // reported first (2019-01-01, Halsnæs 260) decides, not the smaller code 101.
+        let spells = spells_of(Rows {
+            persons: &person(&["a"]),
+            benefit_periods: "a,kontanthjaelp,2019-01-01,2020-03-31,260\n\
+                              a,kontanthjaelp,2019-06-01,2020-06-30,101\n",
+            ..Rows::default()
+        });
+        assert_eq!(spells[0].6, 260);
+        assert!(spells[0].3);
     }
 }

@@ -551,7 +551,8 @@ fn summarise(frames: &[Option<DataFrame>], report: &mut ValidationReport) -> Res
 impl Extract {
     /// The extract as seen on reference date `r` (MEASURES.md general conventions): data dated
     /// after `r` does not exist, benefit and intervention periods run from
-    /// `max(start, X)` to `min(end ?? r, r, exit_date − 1)` (dropped when empty), meetings,
+    /// `max(start, X)` to `min(end ?? r, r, exit_date − 1)` (dropped when empty; the start as
+    /// reported stays in `reported_start`, for "the earliest period" of §1.3), meetings,
     /// assessments and paid-hours months on or after exit_date are gone (a month starting on
     /// exit_date still counts), meetings and months before X are ignored, and paid hours are
     /// summed per person and month. Afterwards `self.end == r`, and `person_id` is a dense
@@ -602,7 +603,10 @@ impl Extract {
                 .map(|c| col(c.as_str()))
                 .collect();
             let exit_eve = (col(s::EXIT_DATE).cast(DataType::Int32) - lit(1)).cast(DataType::Date);
+            let mut cols = cols;
+            cols.push(col(s::REPORTED_START));
             with_exit(df)
+                .with_column(col(s::START).alias(s::REPORTED_START))
                 .with_columns([
                     max_horizontal([col(s::START), x.clone()])?.alias(s::START),
                     min_horizontal([
