@@ -38,6 +38,10 @@ impl Stopwatch {
     }
 }
 
+/// The synthetic extract covers 2015-01-01..2024-12-31, as `data-sample/` does.
+const BENCH_START: crate::dates::Day = 16_436;
+const BENCH_END: crate::dates::Day = 20_088;
+
 /// What `forloeb bench` measured.
 #[derive(Debug)]
 pub struct BenchReport {
@@ -65,8 +69,8 @@ pub fn bench(
                 persons,
                 seed,
                 out: dir.clone(),
-                start: chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default(),
-                end: chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default(),
+                start: crate::dates::from_day(BENCH_START),
+                end: crate::dates::from_day(BENCH_END),
                 format,
             };
             synth::write(&options, &Reference::load(None)?)?;
@@ -97,4 +101,24 @@ fn peak_rss_kib() -> Option<u64> {
 /// A fresh working folder for one benchmark under the system's temporary folder.
 pub fn work_dir(seed: u64) -> PathBuf {
     std::env::temp_dir().join(format!("forloeb-bench-{}-{seed}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_benchmark_extract_covers_the_sample_years() {
+        assert_eq!(crate::dates::iso(BENCH_START), "2015-01-01");
+        assert_eq!(crate::dates::iso(BENCH_END), "2024-12-31");
+    }
+
+    #[test]
+    fn laps_are_recorded_in_order() {
+        let mut watch = Stopwatch::default();
+        watch.lap("a");
+        watch.lap("b");
+        let names: Vec<&str> = watch.laps().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, vec!["a", "b"]);
+    }
 }
