@@ -14,6 +14,8 @@ use crate::RunRequest;
 pub struct Stopwatch {
     last: Instant,
     laps: Vec<(&'static str, Duration)>,
+    /// Peak resident memory (KiB) at the end of each lap, where the system tells it.
+    peaks: Vec<Option<u64>>,
 }
 
 impl Default for Stopwatch {
@@ -21,6 +23,7 @@ impl Default for Stopwatch {
         Stopwatch {
             last: Instant::now(),
             laps: Vec::new(),
+            peaks: Vec::new(),
         }
     }
 }
@@ -30,7 +33,13 @@ impl Stopwatch {
     pub fn lap(&mut self, stage: &'static str) {
         let now = Instant::now();
         self.laps.push((stage, now - self.last));
-        self.last = now;
+        self.peaks.push(peak_rss_kib());
+        self.last = Instant::now();
+    }
+
+    /// Peak resident memory so far at the end of each lap (KiB).
+    pub fn peaks(&self) -> &[Option<u64>] {
+        &self.peaks
     }
 
     pub fn laps(&self) -> &[(&'static str, Duration)] {
@@ -47,6 +56,8 @@ const BENCH_END: crate::dates::Day = 20_088;
 pub struct BenchReport {
     pub persons: u64,
     pub laps: Vec<(&'static str, Duration)>,
+    /// Peak resident memory so far at the end of each lap (KiB).
+    pub peaks: Vec<Option<u64>>,
     /// Peak resident memory of the process (Linux `VmHWM`), if known.
     pub peak_rss_kib: Option<u64>,
 }
@@ -87,6 +98,7 @@ pub fn bench(
     Ok(BenchReport {
         persons,
         laps: watch.laps().to_vec(),
+        peaks: watch.peaks().to_vec(),
         peak_rss_kib: peak_rss_kib(),
     })
 }

@@ -130,9 +130,11 @@ fn bench(args: BenchArgs) -> Result<u8, Error> {
         ),
     }
     let mut total = 0.0;
-    for (stage, time) in &report.laps {
+    println!("  {:<32} {:>9}   {:>12}", "stage", "time", "peak so far");
+    for ((stage, time), peak) in report.laps.iter().zip(&report.peaks) {
         total += time.as_secs_f64();
-        println!("  {stage:<32} {:>9.2} s", time.as_secs_f64());
+        let peak = peak.map_or_else(|| "-".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
+        println!("  {stage:<32} {:>9.2} s {peak:>12}", time.as_secs_f64());
     }
     println!("  {:<32} {total:>9.2} s", "total");
     if let Some(kib) = report.peak_rss_kib {
