@@ -133,7 +133,10 @@ fn bench(args: BenchArgs) -> Result<u8, Error> {
     println!("  {:<32} {:>9}   {:>12}", "stage", "time", "peak so far");
     for ((stage, time), peak) in report.laps.iter().zip(&report.peaks) {
         total += time.as_secs_f64();
-        let peak = peak.map_or_else(|| "-".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
+        let peak = peak.map_or_else(
+            || "-".to_owned(),
+            |k| format!("{:.0} MiB", k as f64 / 1024.0),
+        );
         println!("  {stage:<32} {:>9.2} s {peak:>12}", time.as_secs_f64());
     }
     println!("  {:<32} {total:>9.2} s", "total");

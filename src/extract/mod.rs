@@ -20,7 +20,7 @@ use crate::schema::{self as s, TableSpec, TABLES};
 pub use files::{extract_sha256, EXTRACT_TOML};
 pub use validate::{Finding, ValidationReport};
 
-use read::{find, FILE, ROW};
+use read::{find, PART, ROW};
 
 /// One file of the extract as the manifest lists it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -59,18 +59,28 @@ pub fn inspect(dir: &Path) -> Result<(Option<Extract>, ValidationReport), Error>
     let sources = files::discover(dir, &mut report)?;
     let bounds = read_extract_toml(dir, &mut report)?;
     let mut frames: Vec<Option<DataFrame>> = vec![None; TABLES.len()];
+    // Per table, the relative paths of its part files, indexed by the `PART` column.
+    let mut part_names: Vec<Vec<String>> = vec![Vec::new(); TABLES.len()];
     let mut rows_per_file: Vec<(String, u64)> = Vec::new();
     for source in &sources {
         let mut parts = Vec::new();
-        for part in &source.parts {
-            if let Some(df) = read::read_part(source.spec, part, &mut report)? {
+        for (index, part) in (0u32..).zip(&source.parts) {
+            if let Some(df) = read::read_part(source.spec, part, index, &mut report)? {
                 rows_per_file.push((part.rel.clone(), df.height() as u64));
-                parts.push(df.lazy());
+                parts.push(df);
             }
         }
         if parts.len() == source.parts.len() {
             let i = table_index(source.spec.name);
-            frames[i] = Some(concat(parts, UnionArgs::default())?.collect()?);
+            part_names[i] = source.parts.iter().map(|p| p.rel.clone()).collect();
+            frames[i] = Some(match parts.len() {
+                1 => parts.remove(0),
+                _ => concat(
+                    parts.into_iter().map(|p| p.lazy()).collect::<Vec<_>>(),
+                    UnionArgs::default(),
+                )?
+                .collect()?,
+            });
         }
     }
     let (x, e) = match bounds {
@@ -108,7 +118,7 @@ pub fn inspect(dir: &Path) -> Result<(Option<Extract>, ValidationReport), Error>
         );
         return Ok((None, report));
     }
-    check_rows(&frames, e, &mut report)?;
+    check_rows(&frames, &part_names, e, &mut report)?;
     if frames.iter().all(Option::is_some) {
         summarise(&frames, &mut report)?;
     }
@@ -129,7 +139,7 @@ pub fn inspect(dir: &Path) -> Result<(Option<Extract>, ValidationReport), Error>
         .collect();
     let mut tables = frames
         .into_iter()
-        .map(|f| f.map(|df| df.drop_many([ROW, FILE])))
+        .map(|f| f.map(|df| df.drop_many([ROW, PART])))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| Error::Request("a table is missing".into()))?
         .into_iter();
@@ -243,6 +253,7 @@ fn guess_bounds(frames: &[Option<DataFrame>]) -> PolarsResult<(Option<Day>, Opti
 /// Row-level rules that need typed values, the extract bounds or another table.
 fn check_rows(
     frames: &[Option<DataFrame>],
+    part_names: &[Vec<String>],
     e: Day,
     report: &mut ValidationReport,
 ) -> Result<(), Error> {
@@ -256,7 +267,17 @@ fn check_rows(
                     problem: &str,
                     expected: &str|
      -> PolarsResult<()> {
-        for f in find(lf, cond, col(column), spec.name, column, problem, expected)? {
+        let parts = &part_names[table_index(spec.name)];
+        for f in find(
+            lf,
+            cond,
+            col(column),
+            spec.name,
+            column,
+            problem,
+            expected,
+            parts,
+        )? {
             report.push(f);
         }
         Ok(())

@@ -12,15 +12,17 @@ use super::validate::{Finding, ValidationReport, EXAMPLES_PER_FINDING};
 
 /// Row number within its part file, 1 = first data row (kept until validation is done).
 pub const ROW: &str = "__row";
-/// Relative path of the part file a row came from.
-pub const FILE: &str = "__file";
+/// Index of the part file a row came from among its table's parts (a number, not the path,
+/// so that it costs 4 bytes a row).
+pub const PART: &str = "__part";
 
 /// The part's rows with every contract column in its contract type (nulls where a value did not
-/// convert), plus `ROW` and `FILE`. `None` when the part cannot be used at all (unreadable or a
-/// required column missing); the reason is in `report`.
+/// convert), plus `ROW` and `PART` (= `index`). `None` when the part cannot be used at all
+/// (unreadable or a required column missing); the reason is in `report`.
 pub fn read_part(
     spec: TableSpec,
     part: &Part,
+    index: u32,
     report: &mut ValidationReport,
 ) -> PolarsResult<Option<DataFrame>> {
     let raw = match scan(part).and_then(|lf| lf.collect()) {
@@ -82,72 +84,83 @@ pub fn read_part(
     if !usable {
         return Ok(None);
     }
-    // One pass converts every column; the checks below then only compare materialised
-    // columns. Each contract column `c` sits beside its cleaned raw text `RAW_PREFIX + c`.
+    // One pass converts every column and evaluates every check as a boolean column; the raw
+    // text is only looked at again for the (rare) offending rows, to show their values.
     let schema = raw.schema().clone();
-    let mut both = vec![col(ROW), lit(part.rel.as_str()).alias(FILE)];
-    let mut typed = vec![col(ROW), col(FILE)];
+    let mut exprs = vec![col(ROW), lit(index).alias(PART)];
+    let mut typed = vec![col(ROW), col(PART)];
+    let mut checks: Vec<(String, &'static str, String, String)> = Vec::new();
     for c in spec.columns {
-        match schema.get(c.name) {
-            Some(dtype) => {
-                let raw_value = cleaned(c.name, dtype);
-                both.push(raw_value.clone().alias(raw_name(c.name)));
-                both.push(convert(raw_value, dtype, c.ty).alias(c.name));
-                typed.push(col(c.name));
-            }
-            None => typed.push(lit(NULL).cast(target(c.ty)).alias(c.name)),
-        }
-    }
-    let both = raw.lazy().select(both).collect()?;
-    for c in spec.columns.iter().filter(|c| schema.get(c.name).is_some()) {
-        let (raw_value, value) = (col(raw_name(c.name)), col(c.name));
-        let checks = [
-            (
-                c.required.then(|| raw_value.clone().is_null()),
-                "is empty".to_owned(),
+        let Some(dtype) = schema.get(c.name) else {
+            typed.push(lit(NULL).cast(target(c.ty)).alias(c.name));
+            continue;
+        };
+        let raw_value = cleaned(c.name, dtype);
+        let value = convert(raw_value.clone(), dtype, c.ty);
+        let mut check = |flag: Expr, kind: &str, problem: String, expected: String| {
+            let name = format!("__check_{kind}_{}", c.name);
+            exprs.push(flag.alias(name.as_str()));
+            checks.push((name, c.name, problem, expected));
+        };
+        if c.required {
+            check(
+                raw_value.clone().is_null(),
+                "empty",
+                "is empty".into(),
                 format!("a value ({})", c.ty.expectation()),
-            ),
-            (
-                Some(raw_value.clone().is_not_null().and(value.clone().is_null())),
+            );
+        }
+        if c.ty != ColType::Str || dtype != &DataType::String {
+            check(
+                raw_value.clone().is_not_null().and(value.clone().is_null()),
+                "parse",
                 format!("is not {}", c.ty.expectation()),
                 c.ty.expectation().to_owned(),
-            ),
-            (
-                c.codes.map(|codes| {
-                    value.clone().is_not_null().and(
-                        crate::schema::is_one_of(value.clone(), Series::new("codes".into(), codes))
-                            .not(),
-                    )
-                }),
-                "is not a known code".to_owned(),
-                c.codes
-                    .map(|codes| format!("one of {}", codes.join(", ")))
-                    .unwrap_or_default(),
-            ),
-        ];
-        for (condition, problem, expected) in checks {
-            if let Some(condition) = condition {
-                let hits = find(
-                    both.clone().lazy(),
-                    condition,
-                    raw_value.clone(),
-                    spec.name,
-                    c.name,
-                    &problem,
-                    &expected,
-                )?;
-                for f in hits {
-                    report.push(f);
-                }
-            }
+            );
+        }
+        if let Some(codes) = c.codes {
+            check(
+                value.clone().is_not_null().and(
+                    crate::schema::is_one_of(value.clone(), Series::new("codes".into(), codes))
+                        .not(),
+                ),
+                "code",
+                "is not a known code".into(),
+                format!("one of {}", codes.join(", ")),
+            );
+        }
+        exprs.push(value.alias(c.name));
+        typed.push(col(c.name));
+    }
+    let checked = raw.clone().lazy().select(exprs).collect()?;
+    let parts = [part.rel.clone()];
+    for (flag, column, problem, expected) in &checks {
+        let mask = checked.column(flag)?.bool()?.clone();
+        if !mask.any() {
+            continue;
+        }
+        // The offending rows with their values as written in the file.
+        let hits = raw
+            .filter(&mask)?
+            .lazy()
+            .with_column(lit(0u32).alias(PART))
+            .select([col(PART), col(ROW), col(*column)])
+            .collect()?;
+        for f in find(
+            hits.lazy(),
+            lit(true),
+            col(*column),
+            spec.name,
+            column,
+            problem,
+            expected,
+            &parts,
+        )? {
+            report.push(f);
         }
     }
-    Ok(Some(both.lazy().select(typed).collect()?))
-}
-
-/// Column holding the cleaned raw text of contract column `name` during validation.
-fn raw_name(name: &str) -> String {
-    format!("__raw_{name}")
+    drop(raw);
+    Ok(Some(checked.lazy().select(typed).collect()?))
 }
 
 fn scan(part: &Part) -> PolarsResult<LazyFrame> {
@@ -228,8 +241,9 @@ fn convert(value: Expr, from: &DataType, ty: ColType) -> Expr {
     }
 }
 
-/// Rows of `lf` (which carries `ROW` and `FILE`) where `condition` holds, as one finding per
-/// file, in file order.
+/// Rows of `lf` (which carries `ROW` and `PART`) where `condition` holds, as one finding per
+/// part file (named by `parts[PART]`), in file order.
+#[allow(clippy::too_many_arguments)]
 pub fn find(
     lf: LazyFrame,
     condition: Expr,
@@ -238,22 +252,25 @@ pub fn find(
     column: &str,
     problem: &str,
     expected: &str,
+    parts: &[String],
 ) -> PolarsResult<Vec<Finding>> {
     let hits = lf
         .filter(condition)
         .select([
-            col(FILE),
+            col(PART).cast(DataType::UInt32),
             col(ROW).cast(DataType::UInt64),
             shown.cast(DataType::String).alias("value"),
         ])
-        .sort([FILE, ROW], SortMultipleOptions::default())
+        .sort([PART, ROW], SortMultipleOptions::default())
         .collect()?;
-    let files = hits.column(FILE)?.str()?;
+    let files = hits.column(PART)?.u32()?;
     let rows = hits.column(ROW)?.u64()?;
     let values = hits.column("value")?.str()?;
     let mut findings: Vec<Finding> = Vec::new();
     for ((file, row), value) in files.iter().zip(rows.iter()).zip(values.iter()) {
-        let file = file.unwrap_or("");
+        let file = file
+            .and_then(|i| parts.get(i as usize))
+            .map_or("", String::as_str);
         if findings.last().is_none_or(|f| f.file != file) {
             findings.push(Finding {
                 table,

@@ -264,3 +264,48 @@ fn parquet_files_and_hive_folders_give_the_same_tables_as_csv() {
         );
     }
 }
+
+#[test]
+fn a_violation_in_the_second_part_file_names_that_file_and_its_row() {
+    let tiny = fixture("tiny");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "extract.toml",
+        "persons.csv",
+        "benefit_periods.csv",
+        "assessments.csv",
+        "interventions.csv",
+        "paid_hours.csv",
+    ] {
+        std::fs::copy(tiny.join(name), dir.join(name)).unwrap();
+    }
+    // meetings as two Parquet parts; row 2 of the second part has an unknown status.
+    let meetings = read_csv(&tiny.join("meetings.csv"));
+    let (first, second) = (
+        meetings.slice(0, 4),
+        meetings.slice(4, meetings.height() - 4),
+    );
+    let bad = second
+        .lazy()
+        .with_row_index("i", None)
+        .with_column(
+            when(col("i").eq(lit(1)))
+                .then(lit("afbud"))
+                .otherwise(col("status"))
+                .alias("status"),
+        )
+        .drop(by_name(["i"], true, false))
+        .collect()
+        .unwrap();
+    write_parquet(first, &dir.join("meetings/part-0.parquet"));
+    write_parquet(bad, &dir.join("meetings/part-1.parquet"));
+    let report = forloeb::validate(&dir).unwrap();
+    let text = report.to_string();
+    assert!(!report.is_valid());
+    assert!(
+        text.contains("[meetings] meetings/part-1.parquet row 2, column `status`: 'afbud'"),
+        "{text}"
+    );
+}
