@@ -196,7 +196,7 @@ pub fn datetime_day(d: &Datetime) -> Option<Day> {
 
 fn day_datetime(day: Day) -> Result<Datetime, Error> {
     dates::iso(day).parse().map_err(|e| {
-        Error::Request(format!(
+        Error::Internal(format!(
             "date {} cannot be written as TOML: {e}",
             dates::iso(day)
         ))
@@ -304,7 +304,7 @@ impl Effective {
     /// The effective configuration as TOML with keys sorted (`toml::Table` is a BTreeMap).
     pub fn to_toml(&self) -> Result<String, Error> {
         let fail = |e: &dyn std::fmt::Display| {
-            Error::Request(format!("configuration cannot be written as TOML: {e}"))
+            Error::Internal(format!("configuration cannot be written as TOML: {e}"))
         };
         // Dates go in as TOML dates; serde would write toml's private datetime wrapper.
         let plain = Config {

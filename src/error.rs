@@ -29,6 +29,10 @@ pub enum Error {
     },
     #[error("polars: {0}")]
     Polars(#[from] PolarsError),
+    /// A failure that is not the user's to fix (a chart that cannot be drawn, a broken
+    /// invariant).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -39,7 +43,7 @@ impl Error {
             | Error::Config { .. }
             | Error::Peers { .. }
             | Error::Request(_) => 2,
-            Error::Io { .. } | Error::Polars(_) => 1,
+            Error::Io { .. } | Error::Polars(_) | Error::Internal(_) => 1,
         }
     }
 

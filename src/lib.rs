@@ -212,7 +212,7 @@ fn run_info(
     report: ValidationReport,
 ) -> Result<RunInfo, Error> {
     let mut configuration = serde_json::to_value(&effective.config)
-        .map_err(|e| Error::Request(format!("configuration cannot be written as JSON: {e}")))?;
+        .map_err(|e| Error::Internal(format!("configuration cannot be written as JSON: {e}")))?;
     configuration["period_start"] = dates::iso(effective.period.start).into();
     configuration["period_end"] = dates::iso(effective.period.end).into();
     Ok(RunInfo {

@@ -78,8 +78,8 @@ pub fn apply(tables: Tables, config: &Config) -> Result<SafeTables, Error> {
         }
         (None, None, None) => {}
         _ => {
-            return Err(Error::Request(
-                "internal: the duration tables must be protected together".into(),
+            return Err(Error::Internal(
+                "the duration tables must be protected together".into(),
             ))
         }
     }
@@ -125,8 +125,8 @@ pub fn apply(tables: Tables, config: &Config) -> Result<SafeTables, Error> {
                 ]
             }
             other => {
-                return Err(Error::Request(format!(
-                    "internal: no disclosure rule for table `{other}`; refusing to publish it"
+                return Err(Error::Internal(format!(
+                    "no disclosure rule for table `{other}`; refusing to publish it"
                 )))
             }
         };

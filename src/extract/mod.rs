@@ -141,7 +141,7 @@ pub fn inspect(dir: &Path) -> Result<(Option<Extract>, ValidationReport), Error>
         .into_iter()
         .map(|f| f.map(|df| df.drop_many([ROW, PART])))
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| Error::Request("a table is missing".into()))?
+        .ok_or_else(|| Error::Internal("a table is missing".into()))?
         .into_iter();
     let mut next = || tables.next().unwrap_or_default();
     let extract = Extract {

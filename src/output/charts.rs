@@ -59,7 +59,7 @@ fn register_font() -> Result<(), Error> {
     ONCE.call_once(|| {
         result = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
             .map_err(|_| {
-                Error::Request("the embedded DejaVu Sans font could not be loaded".into())
+                Error::Internal("the embedded DejaVu Sans font could not be loaded".into())
             });
     });
     result
@@ -75,7 +75,7 @@ fn render(chart: &impl Chart, dir: &Path, name: &str) -> Result<(), Error> {
 }
 
 fn render_sized(chart: &impl Chart, dir: &Path, name: &str, size: (u32, u32)) -> Result<(), Error> {
-    let fail = |e: String| Error::Request(format!("chart {name}: {e}"));
+    let fail = |e: String| Error::Internal(format!("chart {name}: {e}"));
     let png = dir.join(format!("{name}.png"));
     {
         let root = BitMapBackend::new(&png, size).into_drawing_area();

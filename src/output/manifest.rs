@@ -67,7 +67,7 @@ impl Manifest {
 
     pub fn write(&self, path: &Path) -> Result<(), Error> {
         let mut text = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::Request(format!("manifest cannot be written: {e}")))?;
+            .map_err(|e| Error::Internal(format!("manifest cannot be written: {e}")))?;
         text.push('\n');
         fs::write(path, text).map_err(Error::io(path))
     }
