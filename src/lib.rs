@@ -189,8 +189,16 @@ pub fn run(request: &RunRequest, watch: &mut Stopwatch) -> Result<RunOutcome, Er
 }
 
 /// `forloeb validate`: the report of every violation plus the data-quality summary.
-pub fn validate(extract_dir: &std::path::Path) -> Result<ValidationReport, Error> {
-    Ok(extract::inspect(extract_dir)?.1)
+/// With `peers`, the peer-group file is checked against the extract as `run` would.
+pub fn validate(
+    extract_dir: &std::path::Path,
+    peers: Option<&std::path::Path>,
+) -> Result<ValidationReport, Error> {
+    let (extract, report) = extract::inspect(extract_dir)?;
+    if let (Some(extract), Some(peers)) = (extract, peers) {
+        Reference::load(Some(peers))?.check_covers(&municipalities(&extract)?)?;
+    }
+    Ok(report)
 }
 
 /// Distinct municipality codes of the benefit periods.

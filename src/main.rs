@@ -27,10 +27,7 @@ fn main() -> ExitCode {
 fn dispatch(command: Command) -> Result<u8, Error> {
     match command {
         Command::Validate(args) => {
-            let report = forloeb::validate(&args.extract.extract)?;
-            if let Some(peers) = &args.extract.peers {
-                Reference::load(Some(peers))?;
-            }
+            let report = forloeb::validate(&args.extract.extract, args.extract.peers.as_deref())?;
             print!("{report}");
             if !report.summary.is_empty() {
                 println!(

@@ -101,7 +101,7 @@ fn published_tables_hold_no_person_level_column_and_no_small_count() {
 #[test]
 fn sample_is_valid_and_its_report_obeys_the_primary_disclosure_rules() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample");
-    assert!(forloeb::validate(&sample).unwrap().is_valid());
+    assert!(forloeb::validate(&sample, None).unwrap().is_valid());
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("r");
     run_into(&sample, &out);
@@ -301,11 +301,26 @@ fn a_violation_in_the_second_part_file_names_that_file_and_its_row() {
         .unwrap();
     write_parquet(first, &dir.join("meetings/part-0.parquet"));
     write_parquet(bad, &dir.join("meetings/part-1.parquet"));
-    let report = forloeb::validate(&dir).unwrap();
+    let report = forloeb::validate(&dir, None).unwrap();
     let text = report.to_string();
     assert!(!report.is_valid());
     assert!(
         text.contains("[meetings] meetings/part-1.parquet row 2, column `status`: 'afbud'"),
         "{text}"
     );
+}
+
+#[test]
+fn a_peers_file_missing_a_municipality_of_the_extract_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let peers = tmp.path().join("peers.csv");
+    // tiny uses 101, 147, 260 and 751; 751 has no row.
+    std::fs::write(&peers, "code,peer_group\n101,A\n147,A\n260,B\n").unwrap();
+    let err = forloeb::validate(&fixture("tiny"), Some(&peers)).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("751"), "{err}");
+    std::fs::write(&peers, "code,peer_group\n101,A\n147,A\n260,B\n751,B\n").unwrap();
+    assert!(forloeb::validate(&fixture("tiny"), Some(&peers))
+        .unwrap()
+        .is_valid());
 }
