@@ -54,6 +54,11 @@ pub struct Context<'a> {
     pub support_days: LazyFrame,
     pub company_days: LazyFrame,
     pub benefit_days: LazyFrame,
+    /// The target person-days in P as pieces on which municipality (smallest code covering),
+    /// group and activation are constant: `person_id`, `from`, `to`, `municipality`, `group`,
+    /// `__act_key` (1 on activation days), `__days`. Shared by `fte`, `activation_rate` and
+    /// `meetings_per_year`, whose denominators are these days.
+    pub day_pieces: LazyFrame,
     /// Cumulative held meetings and cumulative months with paid hours (`intervals::count_steps`).
     pub held_meetings: LazyFrame,
     pub paid_months: LazyFrame,
@@ -116,6 +121,21 @@ impl<'a> Context<'a> {
             .lazy()
             .filter(col(s::HOURS).gt(lit(0.0)))
             .select([col(s::PERSON_ID), col(s::MONTH).cast(DataType::Int32)]);
+        let municipality_cover = materialise(intervals::cover_steps(
+            target.clone(),
+            s::MUNICIPALITY,
+            s::START,
+            s::END,
+        )?)?;
+        let groups = materialise(spells::group_steps(extract))?;
+        let activation_days = intervention_days(extract, &config.activation_kinds)?;
+        let day_pieces = materialise(day_pieces(
+            target.clone(),
+            period,
+            municipality_cover.clone(),
+            groups.clone(),
+            activation_days.clone(),
+        )?)?;
         Ok(Context {
             extract,
             spells,
@@ -123,19 +143,15 @@ impl<'a> Context<'a> {
             period,
             stock: materialise(stock)?,
             status_steps,
-            municipality_cover: materialise(intervals::cover_steps(
-                target.clone(),
-                s::MUNICIPALITY,
-                s::START,
-                s::END,
-            )?)?,
-            groups: materialise(spells::group_steps(extract))?,
+            municipality_cover,
+            groups,
+            day_pieces,
             target_days: materialise(intervals::covered_steps(
                 intervals::union(target, &[s::PERSON_ID], s::START, s::END, 0)?,
                 s::START,
                 s::END,
             )?)?,
-            activation_days: intervention_days(extract, &config.activation_kinds)?,
+            activation_days,
             support_days: intervention_days(extract, &support_kinds)?,
             company_days: intervention_days(extract, &config.company_kinds)?,
             benefit_days: materialise(intervals::covered_steps(
@@ -192,6 +208,54 @@ fn contribution(
         definition,
     }
 }
+
+/// Splits every person's days in P (persons with a target period overlapping P) into pieces on
+/// which the covering municipality, the group and activation are constant; keeps the pieces
+/// covered by a target period.
+fn day_pieces(
+    target: LazyFrame,
+    p: Period,
+    municipality_cover: LazyFrame,
+    groups: LazyFrame,
+    activation_days: LazyFrame,
+) -> PolarsResult<LazyFrame> {
+    let windows = target
+        .filter(
+            col(s::END)
+                .gt_eq(lit(p.start))
+                .and(col(s::START).lt_eq(lit(p.end))),
+        )
+        .select([col(s::PERSON_ID)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_columns([lit(p.start).alias(FROM), lit(p.end).alias(TO)]);
+    let activation = activation_days.select([
+        col(s::PERSON_ID),
+        lit(1i32).alias(ACTIVATION),
+        col(DAY).alias(s::START),
+        col("__cov_end").alias(s::END),
+    ]);
+    let activation_cover = intervals::cover_steps(activation, ACTIVATION, s::START, s::END)?;
+    Ok(intervals::pieces(
+        windows,
+        &[
+            (municipality_cover, s::MUNICIPALITY),
+            (groups, s::GROUP),
+            (activation_cover, ACTIVATION),
+        ],
+    )?
+    .filter(col(s::MUNICIPALITY).is_not_null())
+    .with_columns([
+        (col(TO) - col(FROM) + lit(1))
+            .cast(DataType::Int64)
+            .alias(DAYS),
+        col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)),
+    ]))
+}
+
+/// Column of `Context::day_pieces`: 1 on activation days, null otherwise.
+const ACTIVATION: &str = "__act_key";
+/// Column of `Context::day_pieces`: the piece's length in days.
+pub const DAYS: &str = "__days";
 
 /// Stock-based measures (denominator: persons in the stock on R; group = group(R)).
 pub fn stock_measures(ctx: &mut Context<'_>) -> PolarsResult<Vec<Contribution>> {
@@ -498,38 +562,7 @@ pub fn spell_measures(ctx: &Context<'_>) -> PolarsResult<Vec<Contribution>> {
 /// Day-, meeting- and month-based measures over P.
 pub fn period_measures(ctx: &Context<'_>) -> PolarsResult<Vec<Contribution>> {
     let p = ctx.period;
-    let target = spells::target_periods(ctx.extract, ctx.config);
-    let windows = target
-        .filter(
-            col(s::END)
-                .gt_eq(lit(p.start))
-                .and(col(s::START).lt_eq(lit(p.end))),
-        )
-        .select([col(s::PERSON_ID)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_columns([lit(p.start).alias(FROM), lit(p.end).alias(TO)]);
-    let activation = ctx.activation_days.clone().select([
-        col(s::PERSON_ID),
-        lit(1i32).alias("__act_key"),
-        col(DAY).alias(s::START),
-        col("__cov_end").alias(s::END),
-    ]);
-    let activation_cover = intervals::cover_steps(activation, "__act_key", s::START, s::END)?;
-    let pieces = intervals::pieces(
-        windows,
-        &[
-            (ctx.municipality_cover.clone(), s::MUNICIPALITY),
-            (ctx.groups.clone(), s::GROUP),
-            (activation_cover, "__act_key"),
-        ],
-    )?
-    .filter(col(s::MUNICIPALITY).is_not_null())
-    .with_columns([
-        (col(TO) - col(FROM) + lit(1)).alias("__days"),
-        col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)),
-    ])
-    .collect()?
-    .lazy();
+    let pieces = ctx.day_pieces.clone();
 
     // Meetings in P on target days: municipality covering the day, group of the meeting date.
     let meetings = ctx
@@ -561,18 +594,18 @@ pub fn period_measures(ctx: &Context<'_>) -> PolarsResult<Vec<Contribution>> {
                 col(s::PERSON_ID),
                 col(s::MUNICIPALITY),
                 col(s::GROUP),
-                col("__days").alias("__den"),
-                lit(0).alias("__num"),
+                col(DAYS).cast(DataType::Int64).alias("__den"),
+                lit(0).cast(DataType::Int64).alias("__num"),
             ]),
             meetings.clone().select([
                 col(s::PERSON_ID),
                 col(s::MUNICIPALITY),
                 col(s::GROUP),
-                lit(0).alias("__den"),
+                lit(0).cast(DataType::Int64).alias("__den"),
                 status
                     .clone()
                     .eq(lit("held"))
-                    .cast(DataType::Int32)
+                    .cast(DataType::Int64)
                     .alias("__num"),
             ]),
         ],
@@ -583,9 +616,9 @@ pub fn period_measures(ctx: &Context<'_>) -> PolarsResult<Vec<Contribution>> {
             "activation_rate",
             Kind::Share,
             pieces,
-            col("__days"),
-            when(col("__act_key").is_not_null())
-                .then(col("__days"))
+            col(DAYS),
+            when(col(ACTIVATION).is_not_null())
+                .then(col(DAYS))
                 .otherwise(lit(0)),
             "Activation days ÷ target person-days in P (days covered by an intervention of an \
              activation kind); jobindsats' aktiveringsgrad in days. Oct 2020: jobparate 17 %, \

@@ -133,16 +133,18 @@ pub fn compute(
     let period = &effective.period;
     // Status look-ups (exit classes, destinations, in work) share one step function.
     let status_steps = crate::status::steps(extract)?.collect()?.lazy();
-    let population = duration::population(spells, status_steps.clone(), config.gap_days)?;
-    watch.lap("status steps");
+    // Materialised: the event table and the cohort sizes both aggregate it.
+    let population = duration::population(spells, status_steps.clone(), config.gap_days)?
+        .collect()?
+        .lazy();
+    watch.lap("status steps, exit classes");
     let duration = duration::compute(population, effective, reference)?;
     watch.lap("duration (KM, AJ)");
     let stock_on_r = stock::stock(extract, spells, config)?.collect()?.lazy();
     let destinations =
         outcomes::exit_destinations(spells, status_steps.clone(), config, period, reference)?;
     let stock_duration = stock::stock_duration(stock_on_r.clone(), reference)?;
-    let fte = stock::fte(extract, config, period, reference)?;
-    watch.lap("destinations, stock, fte");
+    watch.lap("destinations, stock");
 
     let mut ctx = coverage::Context::new(
         extract,
@@ -152,6 +154,7 @@ pub fn compute(
         stock_on_r.clone(),
         status_steps.clone(),
     )?;
+    let fte = stock::fte(ctx.day_pieces.clone(), period, reference)?;
     let mut contributions = coverage::stock_measures(&mut ctx)?;
     contributions.extend(coverage::spell_measures(&ctx)?);
     contributions.extend(coverage::period_measures(&ctx)?);

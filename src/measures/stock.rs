@@ -1,11 +1,10 @@
 //! Stock on the reference date by duration, and full-time persons (MEASURES.md §3).
 
-use polars::lazy::dsl::{max_horizontal, min_horizontal};
 use polars::prelude::*;
 
 use crate::config::{Config, Period};
 use crate::extract::Extract;
-use crate::intervals::{self, FROM, TO};
+
 use crate::reference::Reference;
 use crate::schema::{self as s, out, spell as sp, DURATION_BANDS};
 use crate::spells::{self, Spells};
@@ -95,42 +94,11 @@ pub fn stock_duration(stock: LazyFrame, reference: &Reference) -> PolarsResult<T
 /// group(day); `fte = person_days / |P|`. Why: jobindsats' volume measure — 26 of 52 weeks on
 /// benefit is half a full-time person.
 ///
-/// Computed without person-day rows: the municipality cover and the group are step functions
-/// (change points per person), and `intervals::pieces` splits each person's period into pieces
-/// on which both are constant; person-days are sums of piece lengths. Cost: a few rows per
-/// period and assessment.
-pub fn fte(
-    extract: &Extract,
-    config: &Config,
-    period: &Period,
-    reference: &Reference,
-) -> PolarsResult<Table> {
-    let clipped = spells::target_periods(extract, config)
-        .with_columns([
-            max_horizontal([col(s::START), lit(period.start)])?.alias(s::START),
-            min_horizontal([col(s::END), lit(period.end)])?.alias(s::END),
-        ])
-        .filter(col(s::START).lt_eq(col(s::END)));
-    let windows = clipped
-        .clone()
-        .select([col(s::PERSON_ID)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_columns([lit(period.start).alias(FROM), lit(period.end).alias(TO)]);
-    let cover = intervals::cover_steps(clipped, s::MUNICIPALITY, s::START, s::END)?;
-    let days = intervals::pieces(
-        windows,
-        &[
-            (cover, s::MUNICIPALITY),
-            (spells::group_steps(extract), s::GROUP),
-        ],
-    )?
-    .filter(col(s::MUNICIPALITY).is_not_null())
-    .with_columns([
-        (col(TO) - col(FROM) + lit(1))
-            .cast(DataType::Int64)
-            .alias(out::PERSON_DAYS),
-        col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)),
-    ]);
+/// Computed without person-day rows from `day_pieces` (`coverage::Context::day_pieces`): the
+/// municipality cover and the group are step functions, and each person's P is split into pieces
+/// on which both are constant; person-days are sums of piece lengths.
+pub fn fte(day_pieces: LazyFrame, period: &Period, reference: &Reference) -> PolarsResult<Table> {
+    let days = day_pieces.with_column(col(super::coverage::DAYS).alias(out::PERSON_DAYS));
     let df = by_levels(
         days,
         reference,
