@@ -1,7 +1,8 @@
-//! Writers. Each takes `&SafeTables` only, so nothing unprotected reaches `reports/`. The
+//! Writers: Parquet tables, charts, `index.html`, `manifest.json`. Each takes `&SafeTables` only, so nothing unprotected reaches `reports/`. The
 //! report is built in a temporary sibling folder and swapped into place in one step.
 
 mod charts;
+mod html;
 mod manifest;
 mod parquet;
 
@@ -64,6 +65,7 @@ fn write_into(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<Manifest,
         parquet::write(table, info, &tables.join(format!("{}.parquet", table.name)))?;
     }
     charts::write_all(safe, dir)?;
+    html::write(safe, info, dir)?;
     let manifest = Manifest::build(safe, info, dir)?;
     manifest.write(&dir.join(MANIFEST))?;
     Ok(manifest)

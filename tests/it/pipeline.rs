@@ -55,10 +55,18 @@ fn run_on_tiny_writes_tables_and_manifest() {
     for f in [
         "tables/stock_duration.parquet",
         "tables/fte.parquet",
+        "charts/survival_curves.svg",
+        "index.html",
         "manifest.json",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    // Self-contained: the only URL is the SVG namespace.
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<svg"));
+    assert!(!html
+        .replace("http://www.w3.org/2000/svg", "")
+        .contains("http"));
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["configuration"]["period_start"], "2024-01-01");

@@ -1,0 +1,181 @@
+//! `index.html`: one self-contained page (inline SVG, no network) with the parameters in force,
+//! what was suppressed, the charts, the definitions and the tables' pooled rows (peer groups and
+//! Denmark; the municipality rows are in the Parquet files beside it).
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::disclosure::SafeTables;
+use crate::error::Error;
+use crate::schema::out;
+
+use super::charts::CHARTS_DIR;
+use super::RunInfo;
+
+pub const INDEX: &str = "index.html";
+/// Rows shown per table; the Parquet file has them all.
+const MAX_ROWS: usize = 400;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A cell as text: floats with 4 decimals, null as an empty cell.
+fn cell(value: AnyValue<'_>) -> String {
+    match value {
+        AnyValue::Null => String::new(),
+        AnyValue::Float64(v) => format!("{v:.4}"),
+        AnyValue::Float32(v) => format!("{v:.4}"),
+        AnyValue::String(s) => escape(s),
+        other => escape(&other.to_string()),
+    }
+}
+
+fn table_html(df: &DataFrame, html: &mut String) -> Result<(), Error> {
+    let fail = |e: std::fmt::Error| Error::Internal(format!("index.html: {e}"));
+    let shown = df.head(Some(MAX_ROWS));
+    html.push_str("<table><thead><tr>");
+    for name in shown.get_column_names() {
+        write!(html, "<th>{}</th>", escape(name)).map_err(fail)?;
+    }
+    html.push_str("</tr></thead><tbody>");
+    for i in 0..shown.height() {
+        html.push_str("<tr>");
+        for column in shown.columns() {
+            write!(html, "<td>{}</td>", cell(column.get(i)?)).map_err(fail)?;
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table>");
+    if df.height() > MAX_ROWS {
+        write!(
+            html,
+            "<p class=note>First {MAX_ROWS} of {} rows.</p>",
+            df.height()
+        )
+        .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Writes `dir/index.html` from the protected tables and the charts already in `dir/charts`.
+pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error> {
+    let fail = |e: std::fmt::Error| Error::Internal(format!("index.html: {e}"));
+    let period = format!(
+        "{}..{}",
+        info.configuration["period_start"].as_str().unwrap_or(""),
+        info.configuration["period_end"].as_str().unwrap_or("")
+    );
+    let mut html = String::new();
+    write!(
+        html,
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>forloeb report {p}</title>\
+         <style>body{{font-family:sans-serif;margin:2em;max-width:1250px}}\
+         table{{border-collapse:collapse;font-size:12px;margin:1em 0}}\
+         td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}\
+         th{{background:#eee}}.note{{color:#555;font-size:13px}}pre{{background:#f6f6f6;padding:1em}}</style>\
+         </head><body><h1>forloeb report {p}</h1>\
+         <p>forloeb {v}; extract {xs}..{xe}, sha256 <code>{es}</code>; configuration sha256 <code>{cs}</code>.</p>",
+        p = escape(&period),
+        v = escape(&info.version),
+        xs = escape(&info.extract_start),
+        xe = escape(&info.extract_end),
+        es = escape(&info.extract_sha256),
+        cs = escape(&info.config_sha256),
+    )
+    .map_err(fail)?;
+
+    html.push_str("<h2>Disclosure control</h2><p>No published figure rests on fewer than <code>min_cell</code> persons (MEASURES.md §7, primary rules). Suppressed values are empty cells with <code>suppressed = true</code>. Complementary (secondary) suppression is not yet applied.</p><ul>");
+    for (table, n) in safe.suppressed() {
+        let what = if *table == "survival_curves" {
+            "points not published"
+        } else {
+            "rows with suppressed values"
+        };
+        write!(html, "<li>{}: {n} {what}</li>", escape(table)).map_err(fail)?;
+    }
+    html.push_str("</ul>");
+    if !safe.notes().is_empty() {
+        html.push_str("<h2>Not computed</h2><ul>");
+        for note in safe.notes() {
+            write!(html, "<li>{}</li>", escape(note)).map_err(fail)?;
+        }
+        html.push_str("</ul>");
+    }
+
+    html.push_str("<h2>Charts</h2>");
+    let charts = dir.join(CHARTS_DIR);
+    let mut svgs: Vec<_> = fs::read_dir(&charts)
+        .map_err(Error::io(&charts))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+        .collect();
+    svgs.sort();
+    for svg in svgs {
+        let text = fs::read_to_string(&svg).map_err(Error::io(&svg))?;
+        let name = svg
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let body = text.find("<svg").map_or(text.as_str(), |i| &text[i..]);
+        write!(html, "<h3>{}</h3><div>{body}</div>", escape(&name)).map_err(fail)?;
+    }
+
+    html.push_str("<h2>Tables</h2><p class=note>Peer groups and Denmark; every row, municipalities included, is in <code>tables/&lt;name&gt;.parquet</code>.</p>");
+    for table in safe.tables() {
+        write!(html, "<h3>{}</h3>", escape(table.name)).map_err(fail)?;
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&table.definition)
+        {
+            Ok(definitions) => {
+                html.push_str("<ul>");
+                for (measure, definition) in definitions {
+                    let text = definition.as_str().unwrap_or("");
+                    write!(
+                        html,
+                        "<li><b>{}</b>: {}</li>",
+                        escape(&measure),
+                        escape(text)
+                    )
+                    .map_err(fail)?;
+                }
+                html.push_str("</ul>");
+            }
+            Err(_) => write!(html, "<p>{}</p>", escape(&table.definition)).map_err(fail)?,
+        }
+        let pooled = match table.df.column(out::LEVEL) {
+            Ok(_) => table
+                .df
+                .clone()
+                .lazy()
+                .filter(col(out::LEVEL).neq(lit(out::LEVEL_MUNICIPALITY)))
+                .collect()?,
+            Err(_) => table.df.clone(),
+        };
+        table_html(&pooled, &mut html)?;
+    }
+
+    let config = serde_json::to_string_pretty(&info.configuration)
+        .map_err(|e| Error::Internal(format!("index.html: {e}")))?;
+    write!(
+        html,
+        "<h2>Parameters in force</h2><pre>{}</pre>",
+        escape(&config)
+    )
+    .map_err(fail)?;
+    if !info.warnings.is_empty() {
+        html.push_str("<h2>Warnings</h2><ul>");
+        for w in &info.warnings {
+            write!(html, "<li>{}</li>", escape(w)).map_err(fail)?;
+        }
+        html.push_str("</ul>");
+    }
+    html.push_str("</body></html>\n");
+    let path = dir.join(INDEX);
+    fs::write(&path, html).map_err(Error::io(&path))
+}
