@@ -354,3 +354,56 @@ fn exit_code_2_on_bad_flags() {
         "bad flags not refused with exit code 2:\n\n{failures}"
     );
 }
+
+#[test]
+fn spells_are_refused_under_reports_and_written_elsewhere() {
+    let work = temp_dir();
+    let tiny = tiny();
+    let tiny = tiny.to_str().unwrap();
+    let refused = forloeb(
+        work.path(),
+        [
+            "spells",
+            "--extract",
+            tiny,
+            "--out",
+            "reports/spells.parquet",
+        ],
+    );
+    assert_eq!(refused.code, Some(2), "{}", refused.describe());
+    assert!(entries(work.path()).is_empty(), "nothing may be written");
+    let written = forloeb(
+        work.path(),
+        [
+            "spells",
+            "--extract",
+            tiny,
+            "--year",
+            "2024",
+            "--out",
+            "spells.parquet",
+        ],
+    );
+    assert_eq!(written.code, Some(0), "{}", written.describe());
+    assert_eq!(entries(work.path()), vec!["spells.parquet".to_owned()]);
+}
+
+#[test]
+fn bench_times_every_stage_of_a_small_synthetic_run() {
+    let work = temp_dir();
+    let outcome = forloeb(work.path(), ["bench", "--persons", "300", "--seed", "3"]);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    for stage in [
+        "synth",
+        "load and validate",
+        "indicators",
+        "write tables, charts, manifest",
+        "peak memory",
+    ] {
+        assert!(
+            outcome.text.contains(stage),
+            "{stage} missing:\n{}",
+            outcome.describe()
+        );
+    }
+}
