@@ -143,24 +143,10 @@ pub fn export_spells(request: &RunRequest, out: &std::path::Path) -> Result<usiz
         )));
     }
     let p = prepare(request, &mut Stopwatch::default())?;
-    let keys = p
-        .as_of_r
-        .persons
-        .lazy()
-        .select([col(schema::PERSON_ID), col(schema::PERSON_KEY)]);
+    // The text id the extract used, not the internal integer.
     let mut df = p
-        .spells
-        .df
-        .lazy()
-        .join(
-            keys,
-            [col(schema::PERSON_ID)],
-            [col(schema::PERSON_ID)],
-            JoinArgs::new(JoinType::Left),
-        )
-        // The text id the extract used, not the internal integer.
-        .with_column(col(schema::PERSON_KEY).alias(schema::PERSON_ID))
-        .drop(by_name([schema::PERSON_KEY], true, false))
+        .as_of_r
+        .with_text_ids(p.spells.df.lazy())
         .with_columns([
             col(schema::spell::SPELL_START).cast(DataType::Date),
             col(schema::spell::SPELL_END).cast(DataType::Date),

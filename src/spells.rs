@@ -150,22 +150,8 @@ mod tests {
     fn spells_of(rows: Rows<'_>) -> Vec<Row> {
         let (_dir, ex) = extract("2020-01-01", "2024-12-31", rows);
         let ex = ex.as_of(ex.end).unwrap();
-        let keys = ex
-            .persons
-            .clone()
-            .lazy()
-            .select([col(s::PERSON_ID), col(s::PERSON_KEY)]);
-        let df = build(&ex, &Config::default())
-            .unwrap()
-            .df
-            .lazy()
-            .join(
-                keys,
-                [col(s::PERSON_ID)],
-                [col(s::PERSON_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(col(s::PERSON_KEY).alias(s::PERSON_ID))
+        let df = ex
+            .with_text_ids(build(&ex, &Config::default()).unwrap().df.lazy())
             .collect()
             .unwrap();
         let get_i32 = |c: &str| df.column(c).unwrap().i32().unwrap().clone();

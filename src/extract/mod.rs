@@ -578,6 +578,24 @@ impl Extract {
     /// exit_date still counts), meetings and months before X are ignored, and paid hours are
     /// summed per person and month. Afterwards `self.end == r`, and `person_id` is a dense
     /// UInt32 (rank of the text id, which `persons` keeps as `person_key`).
+    /// The inverse of the integer ids of `as_of`: replaces `person_id` in `lf` by the text id
+    /// the extract used (for the person-level `forloeb spells` output and for tests).
+    pub fn with_text_ids(&self, lf: LazyFrame) -> LazyFrame {
+        let keys = self
+            .persons
+            .clone()
+            .lazy()
+            .select([col(s::PERSON_ID), col(s::PERSON_KEY)]);
+        lf.join(
+            keys,
+            [col(s::PERSON_ID)],
+            [col(s::PERSON_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(s::PERSON_KEY).alias(s::PERSON_ID))
+        .drop(by_name([s::PERSON_KEY], true, false))
+    }
+
     pub fn as_of(&self, r: Day) -> PolarsResult<Extract> {
         let (x, r_lit) = (
             lit(self.start).cast(DataType::Date),

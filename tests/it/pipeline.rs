@@ -124,43 +124,15 @@ fn sample_is_valid_and_its_report_obeys_the_primary_disclosure_rules() {
     assert!(counts_ok(&table("stock_duration"), "persons"));
     assert!(counts_ok(&table("exit_destinations"), "spells"));
     let fte = table("fte");
-    assert!(fte
-        .column("persons")
-        .unwrap()
-        .i64()
-        .unwrap()
-        .iter()
-        .flatten()
-        .all(|n| n >= k));
+    assert!(at_least(&fte, "persons", k), "fte.persons");
     let ind = table("indicators");
-    assert!(ind
-        .column("persons")
-        .unwrap()
-        .i64()
-        .unwrap()
-        .iter()
-        .flatten()
-        .all(|n| n >= k));
+    assert!(at_least(&ind, "persons", k), "ind.persons");
     assert!(counts_ok(&ind, "persons_num"));
     let cohorts = table("duration_cohorts");
-    assert!(cohorts
-        .column("spells")
-        .unwrap()
-        .i64()
-        .unwrap()
-        .iter()
-        .flatten()
-        .all(|n| n >= k));
+    assert!(at_least(&cohorts, "spells", k), "cohorts.spells");
     assert!(counts_ok(&cohorts, "events") && counts_ok(&cohorts, "censored"));
     let curves = table("survival_curves");
-    assert!(curves
-        .column("at_risk")
-        .unwrap()
-        .i64()
-        .unwrap()
-        .iter()
-        .flatten()
-        .all(|n| n >= k));
+    assert!(at_least(&curves, "at_risk", k), "curves.at_risk");
     assert!(counts_ok(&curves, "events_cum"));
     // Every table is published, and none holds a working column.
     for name in [
@@ -179,6 +151,13 @@ fn sample_is_valid_and_its_report_obeys_the_primary_disclosure_rules() {
             "{name}"
         );
     }
+}
+
+/// Every published value of integer column `c` is at least `k`.
+fn at_least(df: &DataFrame, c: &str, k: i64) -> bool {
+    let v = df.column(c).unwrap().cast(&DataType::Int64).unwrap();
+    let ok = v.i64().unwrap().iter().flatten().all(|n| n >= k);
+    ok
 }
 
 /// Writes `df` as Parquet to `path`.
