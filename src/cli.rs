@@ -59,7 +59,8 @@ pub struct SpellsArgs {
     pub extract: ExtractArgs,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Parquet file to write; refused inside reports/ (person-level rows never go there).
+    /// Parquet file to write: a new file, or one forloeb wrote. Refused inside reports/
+    /// (person-level rows never go there) and inside the extract.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
@@ -89,9 +90,13 @@ pub struct RunArgs {
     pub extract: ExtractArgs,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Report folder. Default: reports/<label>, label = the year or A_B of the period.
+    /// Report folder. Default: reports/<label>, label = the year or A_B of the period. It must
+    /// be new, empty, or a report forloeb wrote (which is replaced); anything else is refused.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Hold the run at this point until it is killed (for the crash-safety tests).
+    #[arg(long, value_enum, value_name = "POINT", hide = true)]
+    pub pause_at: Option<crate::output::PausePoint>,
 }
 
 /// Which report: its period and configuration.

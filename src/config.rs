@@ -91,7 +91,13 @@ impl Config {
         let Some(path) = path else {
             return Ok((Config::default(), None));
         };
-        let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
+            path: path.clone(),
+            message: format!(
+                "cannot be read ({e}); give an existing TOML file, or leave out --config for the \
+                 defaults"
+            ),
+        })?;
         let config = Config::parse(&text, &path)?;
         Ok((config, Some(path)))
     }

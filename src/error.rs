@@ -1,5 +1,6 @@
 //! The library's error type. Errors a user can fix (bad extract, bad configuration, bad peer
-//! file, bad period) map to exit code 2; everything else is a failure (exit code 1).
+//! file, bad period, an output location that may not or cannot be written) map to exit code 2;
+//! everything else is a failure (exit code 1).
 
 use std::path::PathBuf;
 
@@ -18,6 +19,10 @@ pub enum Error {
     /// The municipalities / peer-group file is unusable.
     #[error("peer groups {}: {message}", path.display())]
     Peers { path: PathBuf, message: String },
+    /// An output location forloeb may not or cannot write: it would replace a user's files,
+    /// overlap the extract, or lies in a folder that cannot be written.
+    #[error("output {}: {message}", path.display())]
+    Output { path: PathBuf, message: String },
     /// A request that cannot be served from this extract (e.g. a period outside it).
     #[error("{0}")]
     Request(String),
@@ -42,6 +47,7 @@ impl Error {
             Error::InvalidExtract(_)
             | Error::Config { .. }
             | Error::Peers { .. }
+            | Error::Output { .. }
             | Error::Request(_) => 2,
             Error::Io { .. } | Error::Polars(_) | Error::Internal(_) => 1,
         }

@@ -22,7 +22,7 @@ pub mod synth;
 #[cfg(test)]
 mod testing;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -32,7 +32,7 @@ pub use bench::Stopwatch;
 use config::{Config, Effective, Period};
 use dates::Day;
 use extract::{Extract, ValidationReport};
-use output::{Manifest, RunInfo};
+use output::{Manifest, PausePoint, RunInfo, Target};
 use reference::Reference;
 
 /// The version written into every output.
@@ -47,6 +47,8 @@ pub struct RunRequest {
     pub period: Option<(Day, Day)>,
     pub config: Option<PathBuf>,
     pub out: Option<PathBuf>,
+    /// Hold the run at this point until it is killed (crash-safety tests only).
+    pub pause_at: Option<PausePoint>,
 }
 
 /// Where the report went and what it holds.
@@ -133,15 +135,11 @@ pub fn compute(request: &RunRequest, watch: &mut Stopwatch) -> Result<Computed, 
     })
 }
 
-/// `forloeb spells`: writes the spells of a report (person-level) to `out`, which must not lie
-/// under a `reports` folder. Returns the number of spells.
-pub fn export_spells(request: &RunRequest, out: &std::path::Path) -> Result<usize, Error> {
-    if out.components().any(|c| c.as_os_str() == "reports") {
-        return Err(Error::Request(format!(
-            "{}: person-level spells are never written under reports/; choose another path",
-            out.display()
-        )));
-    }
+/// `forloeb spells`: writes the spells of a report (person-level) to `out`, which must be a new
+/// file or one forloeb wrote, outside `reports/` and the extract (see [`output::Target`]).
+/// Returns where they went and the number of spells.
+pub fn export_spells(request: &RunRequest, out: &Path) -> Result<(PathBuf, usize), Error> {
+    let target = Target::claim(out, &request.extract, output::Kind::PersonLevel)?;
     let p = prepare(request, &mut Stopwatch::default())?;
     // The text id the extract used, not the internal integer.
     let mut df = p
@@ -152,34 +150,36 @@ pub fn export_spells(request: &RunRequest, out: &std::path::Path) -> Result<usiz
             col(schema::spell::SPELL_END).cast(DataType::Date),
         ])
         .collect()?;
-    let file = std::fs::File::create(out).map_err(Error::io(out))?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(&mut df)?;
-    Ok(df.height())
+    let out = output::write_person_level(&mut df, target)?;
+    Ok((out, df.height()))
 }
 
-/// The whole pipeline. Nothing is written unless every stage succeeds.
+/// The whole pipeline. An explicit `--out` is checked before any work, the default
+/// `reports/<label>` as soon as the period is known; nothing is written unless every stage
+/// succeeds.
 pub fn run(request: &RunRequest, watch: &mut Stopwatch) -> Result<RunOutcome, Error> {
-    let computed = compute(request, watch)?;
-    let safe = disclosure::apply(computed.tables, &computed.effective.config)?;
+    let claim = |out: &Path| Target::claim(out, &request.extract, output::Kind::Report);
+    let early = request.out.as_deref().map(claim).transpose()?;
+    let p = prepare(request, watch)?;
+    let target = match early {
+        Some(target) => target,
+        None => claim(&PathBuf::from("reports").join(p.effective.period.label()))?,
+    };
+    let pause = |here| output::pause(request.pause_at, here);
+    pause(PausePoint::Compute);
+    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, watch)?;
+    let hierarchy = disclosure::Hierarchy::new(&p.reference)?;
+    let safe = disclosure::apply(tables, &p.effective.config, &hierarchy)?;
     watch.lap("disclosure");
-    let out = request
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(computed.effective.period.label()));
-    let info = run_info(&computed.source, &computed.effective, computed.report)?;
-    let manifest = output::write_all(&safe, &info, &out)?;
+    let info = run_info(&p.source, &p.effective, p.report)?;
+    let (out, manifest) = output::write_all(&safe, &info, target, pause)?;
     watch.lap("write tables, charts, manifest");
     Ok(RunOutcome { out, manifest })
 }
 
 /// `forloeb validate`: the report of every violation plus the data-quality summary.
 /// With `peers`, the peer-group file is checked against the extract as `run` would.
-pub fn validate(
-    extract_dir: &std::path::Path,
-    peers: Option<&std::path::Path>,
-) -> Result<ValidationReport, Error> {
+pub fn validate(extract_dir: &Path, peers: Option<&Path>) -> Result<ValidationReport, Error> {
     let (extract, report) = extract::inspect(extract_dir)?;
     if let (Some(extract), Some(peers)) = (extract, peers) {
         Reference::load(Some(peers))?.check_covers(&municipalities(&extract)?)?;
@@ -209,6 +209,7 @@ fn run_info(
         .map_err(|e| Error::Internal(format!("configuration cannot be written as JSON: {e}")))?;
     configuration["period_start"] = dates::iso(effective.period.start).into();
     configuration["period_end"] = dates::iso(effective.period.end).into();
+    let k = u64::from(effective.config.min_cell);
     Ok(RunInfo {
         version: VERSION.to_owned(),
         config_sha256: effective.sha256()?,
@@ -216,7 +217,15 @@ fn run_info(
         extract_sha256: source.sha256.clone(),
         extract_start: dates::iso(source.start),
         extract_end: dates::iso(source.end),
-        inputs: source.inputs.clone(),
-        warnings: report.warnings,
+        // Counts of extract rows follow the count rule of MEASURES.md §7 in the report too.
+        inputs: source
+            .inputs
+            .iter()
+            .map(|i| extract::InputFile {
+                rows: i.rows.filter(|&n| n == 0 || n >= k),
+                ..i.clone()
+            })
+            .collect(),
+        warnings: report.warnings.iter().map(|w| w.published(k)).collect(),
     })
 }

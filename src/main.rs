@@ -13,10 +13,15 @@ fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            let message = e.to_string();
+            eprintln!("error: {message}");
+            // A cause the message already quotes is not printed again.
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
                 source = cause.source();
             }
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
@@ -47,7 +52,8 @@ fn dispatch(command: Command) -> Result<u8, Error> {
             }
         }
         Command::Run(args) => {
-            let request = request(args.extract, args.report, args.out);
+            let mut request = request(args.extract, args.report, args.out);
+            request.pause_at = args.pause_at;
             let outcome = forloeb::run(&request, &mut forloeb::Stopwatch::default())?;
             for w in &outcome.manifest.run.warnings {
                 eprintln!("warning: {w}");
@@ -57,8 +63,8 @@ fn dispatch(command: Command) -> Result<u8, Error> {
         }
         Command::Spells(args) => {
             let request = request(args.extract, args.report, None);
-            let n = forloeb::export_spells(&request, &args.out)?;
-            println!("wrote {n} spells to {}", args.out.display());
+            let (out, n) = forloeb::export_spells(&request, &args.out)?;
+            println!("wrote {n} spells to {}", out.display());
             Ok(0)
         }
         Command::Bench(args) => bench(args),
@@ -95,6 +101,7 @@ fn request(extract: ExtractArgs, report: ReportArgs, out: Option<PathBuf>) -> Ru
             .map(|(a, b)| (dates::to_day(a), dates::to_day(b))),
         config: report.config,
         out,
+        pause_at: None,
     }
 }
 

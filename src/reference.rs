@@ -41,9 +41,12 @@ impl Reference {
                 peers_file: None,
             });
         };
-        let bytes = std::fs::read(peers).map_err(|source| Error::Io {
+        let bytes = std::fs::read(peers).map_err(|e| Error::Peers {
             path: peers.to_path_buf(),
-            source,
+            message: format!(
+                "cannot be read ({e}); give an existing CSV with `code` and `peer_group`, or \
+                 leave out --peers for DST's kommunegrupper"
+            ),
         })?;
         let user = normalise(read_csv(bytes, &peers.display().to_string())?, peers)?;
         let municipalities = merge_peers(&shipped, &user, peers)?;

@@ -18,7 +18,7 @@
 //!    over each cash-benefit spell, paid hours over work and small jobs, and the stints are
 //!    written the way registers deliver them (monthly rows, chunks, overlaps, open ends).
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +34,7 @@ use rayon::prelude::*;
 
 use crate::dates::{self, Day};
 use crate::error::Error;
+use crate::extract::EXTRACT_TOML;
 use crate::reference::{self, Reference};
 use crate::schema;
 
@@ -144,18 +145,33 @@ fn check_options(opts: &SynthOptions) -> Result<(), Error> {
 
 /// Refuses a folder that already holds any table, in any of the contract's forms.
 fn refuse_existing_tables(out: &Path) -> Result<(), Error> {
-    for table in schema::TABLES {
-        for candidate in [
-            out.join(format!("{}.csv", table.name)),
-            out.join(format!("{}.parquet", table.name)),
-            out.join(table.name),
-        ] {
-            if candidate.exists() {
-                return Err(Error::Request(format!(
-                    "synth: {} already exists; choose an empty or new --out folder",
-                    candidate.display()
-                )));
-            }
+    let refuse = |message: String| Error::Output {
+        path: out.to_path_buf(),
+        message,
+    };
+    if fs::symlink_metadata(out).is_ok_and(|m| !m.is_dir()) {
+        return Err(refuse(
+            "is not a folder; choose an empty or new --out folder".to_owned(),
+        ));
+    }
+    let names = schema::TABLES
+        .iter()
+        .flat_map(|t| {
+            [
+                format!("{}.csv", t.name),
+                format!("{}.parquet", t.name),
+                t.name.to_owned(),
+            ]
+        })
+        .chain([EXTRACT_TOML.to_owned()]);
+    for name in names {
+        let candidate = out.join(name);
+        if fs::symlink_metadata(&candidate).is_ok() {
+            return Err(refuse(format!(
+                "already holds {}, which synth would overwrite; choose an empty or new --out \
+                 folder",
+                candidate.display()
+            )));
         }
     }
     Ok(())
@@ -167,7 +183,7 @@ fn id_width(persons: u64) -> usize {
 }
 
 fn write_extract_toml(opts: &SynthOptions) -> Result<(), Error> {
-    let path = opts.out.join("extract.toml");
+    let path = opts.out.join(EXTRACT_TOML);
     let text = format!(
         "# Synthetic extract written by `forloeb synth`; calibrated to public figures, not real data.\n\
          extract_start = {}\n\

@@ -1,14 +1,17 @@
 //! Disclosure control (MEASURES.md §7): the only way from [`Tables`] to [`SafeTables`], the only
 //! type the writers accept. So the compiler keeps every unprotected table out of `reports/`.
 //!
-//! Implemented: the primary rules of §7 — the count rule on `stock_duration` and
-//! `exit_destinations` counts, the proportion rule on destination shares, the `fte` row rule,
-//! and the survival step walk shared by `duration_cohorts`, `survival_curves` and
-//! `cumulative_incidence` (see `survival`). The secondary rules (complementary suppression over
-//! the additive relations of §7) are the subject of their own issue. A table without a rule
-//! here is refused rather than written unprotected.
+//! First the primary rules of §7 — the count rule on `stock_duration` and `exit_destinations`
+//! counts, the proportion rule on destination shares, the `fte` and `indicators` row rules, and
+//! the survival step walk shared by `duration_cohorts`, `survival_curves` and
+//! `cumulative_incidence` (see `survival`); then the secondary rules over every additive
+//! relation of §7 (see `secondary`). A table without a rule here is refused rather than written
+//! unprotected.
 
+pub mod secondary;
 mod survival;
+
+pub use secondary::{Counts, Hierarchy};
 
 use polars::prelude::*;
 
@@ -22,11 +25,25 @@ use crate::measures::outcomes::{SHARE, SPELLS, TOTAL};
 use crate::measures::{Table, Tables};
 use crate::schema::out;
 
+/// What disclosure control hid in one table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Suppression {
+    /// Rows with `suppressed = true` (for `survival_curves`: points not published).
+    pub rows: u64,
+    /// Figures of the table that enter the additive relations of §7 (counts, and the survival
+    /// and incidence values); the two numbers below count among them.
+    pub cells: u64,
+    /// Cells hidden by the primary rules.
+    pub primary_cells: u64,
+    /// Cells added by the secondary rules.
+    pub secondary_cells: u64,
+}
+
 /// Tables after disclosure control. Constructed only by [`apply`].
 #[derive(Debug, Clone)]
 pub struct SafeTables {
     tables: Vec<Table>,
-    suppressed: Vec<(&'static str, u64)>,
+    suppressed: Vec<(&'static str, Suppression)>,
     notes: Vec<String>,
 }
 
@@ -35,8 +52,8 @@ impl SafeTables {
         &self.tables
     }
 
-    /// Suppressed rows (for `survival_curves`: unpublished points) per table, in table order.
-    pub fn suppressed(&self) -> &[(&'static str, u64)] {
+    /// What was suppressed per table, in table order.
+    pub fn suppressed(&self) -> &[(&'static str, Suppression)] {
         &self.suppressed
     }
 
@@ -51,11 +68,31 @@ fn small(n: Expr, k: i64) -> Expr {
     n.clone().gt(lit(0)).and(n.lt(lit(k)))
 }
 
-/// Applies the disclosure rules with threshold `k = config.min_cell` to every table, then drops
-/// the working columns (`__*`) the rules needed.
-pub fn apply(tables: Tables, config: &Config) -> Result<SafeTables, Error> {
+/// Applies the disclosure rules with threshold `k = config.min_cell` to every table, primary then
+/// secondary, then drops the working columns (`__*`) the rules needed.
+pub fn apply(tables: Tables, config: &Config, hierarchy: &Hierarchy) -> Result<SafeTables, Error> {
+    protect(tables, config, hierarchy, true)
+}
+
+/// The primary rules alone, as plain tables that no writer accepts: for the attacker test, to
+/// show what the secondary rules prevent.
+pub fn primary_only(
+    tables: Tables,
+    config: &Config,
+    hierarchy: &Hierarchy,
+) -> Result<Vec<Table>, Error> {
+    Ok(protect(tables, config, hierarchy, false)?.tables)
+}
+
+fn protect(
+    tables: Tables,
+    config: &Config,
+    hierarchy: &Hierarchy,
+    secondary_rules: bool,
+) -> Result<SafeTables, Error> {
     let k = i64::from(config.min_cell);
     let tables_notes = tables.notes;
+    let raw = tables.tables.clone();
     let (mut cohorts, mut curves, mut incidence) = (None, None, None);
     let mut rest = Vec::new();
     for table in tables.tables {
@@ -67,14 +104,10 @@ pub fn apply(tables: Tables, config: &Config) -> Result<SafeTables, Error> {
         }
     }
     let mut safe = Vec::new();
-    let mut suppressed = Vec::new();
     match (cohorts, curves, incidence) {
         (Some(mut c), Some(mut s), Some(mut i)) => {
-            let n = survival::protect(&mut c, &mut s, &mut i, &config.horizons_days, k as u64)?;
-            for (table, n) in [c, s, i].into_iter().zip(n) {
-                suppressed.push((table.name, n));
-                safe.push(table);
-            }
+            survival::protect(&mut c, &mut s, &mut i, &config.horizons_days, k as u64)?;
+            safe.extend([c, s, i]);
         }
         (None, None, None) => {}
         _ => {
@@ -165,11 +198,32 @@ pub fn apply(tables: Tables, config: &Config) -> Result<SafeTables, Error> {
                     .collect::<Vec<_>>(),
             )
             .collect()?;
-        let n = df.column(out::SUPPRESSED)?.bool()?.sum().unwrap_or(0);
-        suppressed.push((table.name, u64::from(n)));
         safe.push(Table { df, ..table });
     }
+    let cells = if secondary_rules {
+        secondary::apply(&raw, &mut safe, hierarchy, &config.horizons_days)?
+    } else {
+        std::collections::BTreeMap::new()
+    };
+    let mut suppressed = Vec::new();
     for table in &mut safe {
+        let rows = if table.name == "survival_curves" {
+            let published = table.df.column(secondary::PUBLISHED)?.bool()?.clone();
+            table.df = table.df.filter(&published)?;
+            (published.len() - table.df.height()) as u64
+        } else {
+            u64::from(table.df.column(out::SUPPRESSED)?.bool()?.sum().unwrap_or(0))
+        };
+        let c = cells.get(table.name).copied().unwrap_or_default();
+        suppressed.push((
+            table.name,
+            Suppression {
+                rows,
+                cells: c.cells,
+                primary_cells: c.primary,
+                secondary_cells: c.secondary,
+            },
+        ));
         let working: Vec<String> = table
             .df
             .get_column_names()
@@ -190,10 +244,17 @@ pub fn apply(tables: Tables, config: &Config) -> Result<SafeTables, Error> {
 mod tests {
     use super::*;
 
+    fn hierarchy() -> Hierarchy {
+        Hierarchy::new(&crate::reference::Reference::load(None).unwrap()).unwrap()
+    }
+
     #[test]
     fn small_counts_are_nulled_and_flagged() {
         let df = df!(
             out::LEVEL => ["municipality", "municipality", "national"],
+            out::UNIT => ["101", "147", "DK"],
+            out::GROUP => ["all", "all", "all"],
+            out::DURATION_BAND => ["0-6m", "0-6m", "0-6m"],
             out::PERSONS => [3i64, 5, 0],
         )
         .unwrap();
@@ -206,7 +267,7 @@ mod tests {
             }],
             ..Tables::default()
         };
-        let safe = apply(tables, &Config::default()).unwrap();
+        let safe = apply(tables, &Config::default(), &hierarchy()).unwrap();
         let df = &safe.tables()[0].df;
         let persons: Vec<Option<i64>> = df
             .column(out::PERSONS)
@@ -216,7 +277,8 @@ mod tests {
             .iter()
             .collect();
         assert_eq!(persons, vec![None, Some(5), Some(0)]);
-        assert_eq!(safe.suppressed(), &[("stock_duration", 1)]);
+        assert_eq!(safe.suppressed()[0].0, "stock_duration");
+        assert_eq!(safe.suppressed()[0].1.rows, 1);
     }
 
     #[test]
@@ -230,6 +292,6 @@ mod tests {
             }],
             ..Tables::default()
         };
-        assert!(apply(tables, &Config::default()).is_err());
+        assert!(apply(tables, &Config::default(), &hierarchy()).is_err());
     }
 }

@@ -20,29 +20,61 @@ pub struct Point {
     pub events_cum: u64,
 }
 
-/// Walks `points` (ascending, distinct t) and says which are published: a point is published
-/// when ≥ k spells are at risk at it and the events since the last published point (since t = 0
-/// for the first) are 0 or ≥ k; otherwise its events carry to the next point.
+/// `0` or `≥ k` events: a step that stands for nobody or for enough people.
+fn safe_step(events: u64, k: u64) -> bool {
+    events == 0 || events >= k
+}
+
+/// Decides which of a cohort's `points` (ascending, distinct t; `horizon[i]` marks the horizons
+/// of `duration_cohorts`, the rest are the 30-day grid of `survival_curves`) are published, by
+/// the revised step rule of MEASURES.md §7. The horizons are the headline, so they are decided
+/// first; walking the union in one pass would suppress nearly every horizon, since each lies a
+/// few days after a grid point and those days rarely hold k events.
 ///
-/// With `total_events = Some(total)` (the cohort's events are published), the walk ends there:
-/// while the events after the last published point are in (0, k), that point is suppressed too;
-/// a point at t = 0 (no events before it) stays.
-pub fn walk(points: &[Point], k: u64, total_events: Option<u64>) -> Vec<bool> {
+/// 1. Horizon walk: h is published when ≥ k spells are at risk at h and the events since the
+///    last published horizon (since t = 0 for the first) are 0 or ≥ k; otherwise its events
+///    carry to the next horizon.
+/// 2. Grid fill: t = 0 and the published horizons are anchors; between consecutive anchors
+///    a < b (and after the last one, with no b) a grid point g is published when ≥ k are at
+///    risk at g, the events since the last published point are 0 or ≥ k, and the events in
+///    (g, b] are 0 or ≥ k. So every step between published points of the union stands for 0 or
+///    ≥ k events.
+/// 3. Tail: with `total_events = Some(total)` (the cohort's events are published), while the
+///    events after the last published point are in (0, k), that point is suppressed too; t = 0
+///    (no events before it) stays.
+pub fn walk(points: &[Point], horizon: &[bool], k: u64, total_events: Option<u64>) -> Vec<bool> {
     let mut published = vec![false; points.len()];
-    let mut last_events = 0;
-    for (i, p) in points.iter().enumerate() {
-        let since = p.events_cum - last_events;
-        if p.at_risk >= k && (since == 0 || since >= k) {
+    let mut last = 0;
+    for (i, p) in points.iter().enumerate().filter(|(i, _)| horizon[*i]) {
+        if p.at_risk >= k && safe_step(p.events_cum - last, k) {
             published[i] = true;
-            last_events = p.events_cum;
+            last = p.events_cum;
+        }
+    }
+    // Anchors: t = 0 (no events before it) and the published horizons.
+    let anchors: Vec<usize> = (0..points.len()).filter(|&i| published[i]).collect();
+    let mut last = 0;
+    let mut next_anchor = anchors.iter().peekable();
+    for (i, p) in points.iter().enumerate() {
+        if horizon[i] {
+            if published[i] {
+                last = p.events_cum;
+                next_anchor.next();
+            }
+            continue;
+        }
+        let to_anchor = next_anchor
+            .peek()
+            .is_none_or(|&&b| safe_step(points[b].events_cum - p.events_cum, k));
+        if p.at_risk >= k && safe_step(p.events_cum - last, k) && to_anchor {
+            published[i] = true;
+            last = p.events_cum;
         }
     }
     if let Some(total) = total_events {
-        loop {
-            let last = published.iter().rposition(|&p| p);
-            let Some(i) = last else { break };
+        while let Some(i) = published.iter().rposition(|&p| p) {
             let tail = total - points[i].events_cum;
-            if points[i].t == 0 || tail == 0 || tail >= k {
+            if points[i].t == 0 || safe_step(tail, k) {
                 break;
             }
             published[i] = false;
@@ -60,8 +92,7 @@ pub fn class_walk(class_events_cum: &[u64], s_published: &[bool], k: u64) -> Vec
         .iter()
         .zip(s_published)
         .map(|(&cum, &s_ok)| {
-            let since = cum - last;
-            let ok = s_ok && (since == 0 || since >= k);
+            let ok = s_ok && safe_step(cum - last, k);
             if ok {
                 last = cum;
             }
@@ -189,6 +220,10 @@ pub fn protect(
             let total = (!ev_supp).then(|| events[i].unwrap_or(0) as u64);
             walk(
                 &points.iter().map(|(_, _, p)| *p).collect::<Vec<_>>(),
+                &points
+                    .iter()
+                    .map(|(_, h, _)| h.is_some())
+                    .collect::<Vec<_>>(),
                 k,
                 total,
             )
@@ -239,10 +274,11 @@ pub fn protect(
     df.with_column(Column::new(out::SUPPRESSED.into(), any))?;
     cohorts.df = df;
 
+    // Unpublished points are dropped after the secondary rules, which need every point.
     let dropped = curve_keep.iter().filter(|k| !**k).count() as u64;
-    curves.df = curves
+    curves
         .df
-        .filter(&BooleanChunked::from_slice("keep".into(), &curve_keep))?;
+        .with_column(Column::new(super::secondary::PUBLISHED.into(), curve_keep))?;
 
     // Class walks over the horizons, per cohort and class (rows sorted by cohort, class, t).
     let idf = &incidence.df;
@@ -289,7 +325,16 @@ pub fn protect(
         .map(|v| v.unwrap_or(false))
         .collect();
     null_where(&mut idf, CIF, &mask)?;
-    let flags: Vec<bool> = before.iter().zip(&mask).map(|(b, m)| *b && *m).collect();
+    // Every value of a suppressed cohort is a suppressed figure, even one the spec leaves null
+    // (nobody at risk), so a reader cannot tell that the cohort ended before h.
+    let cohort_hidden: HashMap<&CohortKey, bool> =
+        keys.iter().zip(&row_mask).map(|(k, m)| (k, *m)).collect();
+    let flags: Vec<bool> = before
+        .iter()
+        .zip(&mask)
+        .zip(&inc_keys)
+        .map(|((b, m), key)| (*b && *m) || cohort_hidden.get(key).copied().unwrap_or(false))
+        .collect();
     let n_inc = flags.iter().filter(|f| **f).count() as u64;
     idf.with_column(Column::new(out::SUPPRESSED.into(), flags))?;
     incidence.df = idf;
@@ -310,17 +355,22 @@ mod tests {
             .collect()
     }
 
+    /// Grid points only (no horizon among them).
+    fn grid_walk(p: &[Point], k: u64, total: Option<u64>) -> Vec<bool> {
+        walk(p, &vec![false; p.len()], k, total)
+    }
+
     #[test]
     fn small_steps_carry_to_the_next_point() {
         // k = 5: events 0, 2 (carry), 6 (2 + 4 = 6 since the last published), 7 (1: carry).
         let p = pts(&[(0, 40, 0), (30, 38, 2), (60, 30, 6), (90, 20, 7)]);
-        assert_eq!(walk(&p, 5, None), vec![true, false, true, false]);
+        assert_eq!(grid_walk(&p, 5, None), vec![true, false, true, false]);
     }
 
     #[test]
     fn too_few_at_risk_suppresses() {
         let p = pts(&[(0, 4, 0), (30, 4, 0)]);
-        assert_eq!(walk(&p, 5, None), vec![false, false]);
+        assert_eq!(grid_walk(&p, 5, None), vec![false, false]);
     }
 
     #[test]
@@ -328,9 +378,37 @@ mod tests {
         // Total 9 events published: after the point at 60 (6 events) 3 remain → suppress it;
         // then 9 − 0 = 9 ≥ 5 after t = 0, which stays anyway.
         let p = pts(&[(0, 40, 0), (60, 30, 6)]);
-        assert_eq!(walk(&p, 5, Some(9)), vec![true, false]);
-        assert_eq!(walk(&p, 5, Some(11)), vec![true, true]);
-        assert_eq!(walk(&p, 5, None), vec![true, true]);
+        assert_eq!(grid_walk(&p, 5, Some(9)), vec![true, false]);
+        assert_eq!(grid_walk(&p, 5, Some(11)), vec![true, true]);
+        assert_eq!(grid_walk(&p, 5, None), vec![true, true]);
+    }
+
+    #[test]
+    fn horizons_are_decided_before_the_grid() {
+        // k = 5. Grid 0, 90, 180; horizon 91 (2 events after 90), 183. In one pass over the
+        // union 91 would carry 2 events and be lost; decided first, 91 stands for 8 events
+        // since t = 0 and is published, 90 is then dropped because (90, 91] holds 2 events.
+        let p = pts(&[
+            (0, 50, 0),
+            (90, 44, 6),
+            (91, 42, 8),
+            (180, 30, 14),
+            (183, 29, 15),
+        ]);
+        let h = [false, false, true, false, true];
+        // 183: 15 − 8 = 7 events since 91 → published; 180: 6 since 91 but 1 in (180, 183].
+        assert_eq!(walk(&p, &h, 5, None), vec![true, false, true, false, true]);
+    }
+
+    #[test]
+    fn grid_points_after_the_last_anchor_need_no_right_condition() {
+        // k = 5: horizon 91 fails (3 events), so t = 0 is the only anchor; 120 has 6 events
+        // since 0 and no right neighbour to protect.
+        let p = pts(&[(0, 50, 0), (90, 45, 2), (91, 45, 3), (120, 40, 6)]);
+        let h = [false, false, true, false];
+        assert_eq!(walk(&p, &h, 5, None), vec![true, false, false, true]);
+        // With 8 events in all published, 2 remain after 120: it goes, and t = 0 stays.
+        assert_eq!(walk(&p, &h, 5, Some(8)), vec![true, false, false, false]);
     }
 
     #[test]

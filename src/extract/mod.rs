@@ -18,7 +18,7 @@ use crate::reference::Reference;
 use crate::schema::{self as s, TableSpec, TABLES};
 
 pub use files::{extract_sha256, EXTRACT_TOML};
-pub use validate::{Finding, ValidationReport};
+pub use validate::{Finding, ValidationReport, Warning};
 
 use read::{find, PART, ROW};
 
@@ -352,10 +352,13 @@ fn check_rows(
             .collect()?;
         let n = cut.columns()[0].idx()?.get(0).unwrap_or(0);
         if n > 0 {
-            warnings.push(format!(
-                "[{}] {n} rows end after extract_end {}; cut to it",
-                spec.name,
-                dates::iso(e)
+            warnings.push((
+                n as u64,
+                format!(
+                    "[{}] {{n}} rows end after extract_end {}; cut to it",
+                    spec.name,
+                    dates::iso(e)
+                ),
             ));
         }
     }
@@ -435,11 +438,11 @@ fn check_rows(
             .collect()?;
         let n = dups.columns()[0].u64()?.get(0).unwrap_or(0);
         if n > 0 {
-            warnings.push(format!("[{}] {n} exact duplicate rows", spec.name));
+            warnings.push((n, format!("[{}] {{n}} exact duplicate rows", spec.name)));
         }
     }
-    for w in warnings {
-        report.warn(w);
+    for (n, w) in warnings {
+        report.warn_count(n, w);
     }
     Ok(())
 }

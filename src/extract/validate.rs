@@ -65,11 +65,48 @@ impl fmt::Display for Finding {
     }
 }
 
+/// Placeholder for the count in a [`Warning`]'s text.
+const COUNT: &str = "{n}";
+
+/// A warning about the extract. When it counts rows of the extract, the count is kept apart
+/// from the text, so that what goes into a report can follow the count rule of MEASURES.md §7.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The message, with `{n}` where the count goes.
+    text: String,
+    count: Option<u64>,
+}
+
+impl Warning {
+    /// The message with the exact count (for the terminal, inside the secure environment).
+    pub fn exact(&self) -> String {
+        self.with(|n| n.to_string())
+    }
+
+    /// The message as a report may print it: a count in (0, k) becomes "fewer than k".
+    pub fn published(&self, k: u64) -> String {
+        self.with(|n| {
+            if n > 0 && n < k {
+                format!("fewer than {k}")
+            } else {
+                n.to_string()
+            }
+        })
+    }
+
+    fn with(&self, count: impl Fn(u64) -> String) -> String {
+        match self.count {
+            Some(n) => self.text.replace(COUNT, &count(n)),
+            None => self.text.clone(),
+        }
+    }
+}
+
 /// Everything `validate` found. Valid when there are no findings; warnings never fail a run.
 #[derive(Debug, Clone, Default)]
 pub struct ValidationReport {
     pub findings: Vec<Finding>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     pub summary: Vec<String>,
 }
 
@@ -84,7 +121,18 @@ impl ValidationReport {
     }
 
     pub fn warn(&mut self, message: String) {
-        self.warnings.push(message);
+        self.warnings.push(Warning {
+            text: message,
+            count: None,
+        });
+    }
+
+    /// A warning about `n` rows of the extract; `text` holds `{n}` where the count goes.
+    pub fn warn_count(&mut self, n: u64, text: String) {
+        self.warnings.push(Warning {
+            text,
+            count: Some(n),
+        });
     }
 
     /// A problem with a whole file (missing, two forms, unreadable).
@@ -117,7 +165,7 @@ impl fmt::Display for ValidationReport {
             writeln!(f, "{finding}")?;
         }
         for w in &self.warnings {
-            writeln!(f, "warning: {w}")?;
+            writeln!(f, "warning: {}", w.exact())?;
         }
         Ok(())
     }

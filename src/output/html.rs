@@ -91,14 +91,23 @@ pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error>
     )
     .map_err(fail)?;
 
-    html.push_str("<h2>Disclosure control</h2><p>No published figure rests on fewer than <code>min_cell</code> persons (MEASURES.md §7, primary rules). Suppressed values are empty cells with <code>suppressed = true</code>. Complementary (secondary) suppression is not yet applied.</p><ul>");
+    html.push_str("<h2>Disclosure control</h2><p>No published figure rests on fewer than <code>min_cell</code> persons (MEASURES.md §7, primary rules), and no suppressed figure can be worked out from the published ones and the sums that link them (secondary rules: further figures are hidden as partners). Suppressed values are empty cells with <code>suppressed = true</code>.</p><ul>");
     for (table, n) in safe.suppressed() {
         let what = if *table == "survival_curves" {
             "points not published"
         } else {
             "rows with suppressed values"
         };
-        write!(html, "<li>{}: {n} {what}</li>", escape(table)).map_err(fail)?;
+        write!(
+            html,
+            "<li>{}: {} {what}; of {} figures, {} hidden by the primary rules and {} more as partners</li>",
+            escape(table),
+            n.rows,
+            n.cells,
+            n.primary_cells,
+            n.secondary_cells
+        )
+        .map_err(fail)?;
     }
     html.push_str("</ul>");
     if !safe.notes().is_empty() {

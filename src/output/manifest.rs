@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::hex;
-use crate::disclosure::SafeTables;
+use crate::disclosure::{SafeTables, Suppression};
 use crate::error::Error;
 
 use super::RunInfo;
@@ -24,11 +24,14 @@ pub struct OutputFile {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
+    /// Always `forloeb`: marks the folder as a report a later run may replace.
+    pub generator: &'static str,
     #[serde(flatten)]
     pub run: RunInfo,
     pub outputs: Vec<OutputFile>,
-    /// Suppressed rows per table.
-    pub suppressed: BTreeMap<String, u64>,
+    /// Per table: rows with a suppressed value, and the cells hidden by the primary and the
+    /// secondary rules among the cells that enter the relations of MEASURES.md §7.
+    pub suppressed: BTreeMap<String, Suppression>,
     /// Measures not computed for this report, and why.
     pub not_computed: Vec<String>,
 }
@@ -54,6 +57,7 @@ impl Manifest {
             });
         }
         Ok(Manifest {
+            generator: super::target::GENERATOR,
             run: info.clone(),
             outputs,
             suppressed: safe

@@ -1,10 +1,13 @@
-//! Writers: Parquet tables, charts, `index.html`, `manifest.json`. Each takes `&SafeTables` only, so nothing unprotected reaches `reports/`. The
-//! report is built in a temporary sibling folder and swapped into place in one step.
+//! Writers: Parquet tables, charts, `index.html`, `manifest.json`. Each takes `&SafeTables`
+//! only, so nothing unprotected reaches `reports/`. Where they may write is decided by
+//! [`Target`] before any work; the report is built in a hidden sibling folder and swapped into
+//! place in one step.
 
 mod charts;
 mod html;
 mod manifest;
 mod parquet;
+mod target;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,9 +19,45 @@ use crate::error::Error;
 use crate::extract::InputFile;
 
 pub use manifest::Manifest;
+pub use target::{Kind, Target};
 
 pub const TABLES_DIR: &str = "tables";
 pub const MANIFEST: &str = "manifest.json";
+/// Everything a report folder holds at its top level.
+const REPORT_ENTRIES: [&str; 4] = [TABLES_DIR, charts::CHARTS_DIR, html::INDEX, MANIFEST];
+
+/// Points where a run can be held (hidden flag `run --pause-at`) so that the crash-safety tests
+/// can kill it there: while computing, after the first table is written, right before the
+/// report is swapped in, and right after the swap before the previous report is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PausePoint {
+    Compute,
+    Tables,
+    Swap,
+    Swapped,
+}
+
+/// Writes person-level rows (`forloeb spells`, later the case sample) to the file `target`
+/// reserved and moves it into place. The only writer of person-level rows; `target` refused
+/// any path under `reports/`.
+pub fn write_person_level(
+    df: &mut polars::prelude::DataFrame,
+    target: Target,
+) -> Result<PathBuf, Error> {
+    parquet::write_person_level(df, target.building())?;
+    target.commit(|_| {})
+}
+
+/// Holds the process at `here` when the run was asked to pause there: says so on stderr and
+/// sleeps until it is killed.
+pub fn pause(requested: Option<PausePoint>, here: PausePoint) {
+    if requested == Some(here) {
+        eprintln!("forloeb: paused at {here:?}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
 
 /// What every output records about the run that made it.
 #[derive(Debug, Clone, Serialize)]
@@ -34,84 +73,36 @@ pub struct RunInfo {
     pub warnings: Vec<String>,
 }
 
-/// Writes every table, then the manifest, into a temporary sibling of `out` and swaps it in.
-/// Returns the manifest.
-pub fn write_all(safe: &SafeTables, info: &RunInfo, out: &Path) -> Result<Manifest, Error> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(Error::io(&parent))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::Request(format!("{}: not a folder name", out.display())))?;
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(Error::io(&tmp))?;
-    }
-    let result = write_into(safe, info, &tmp).and_then(|m| swap_in(&tmp, out).map(|()| m));
-    if result.is_err() && tmp.exists() {
-        // Best effort: the error that matters is the one being returned.
-        let _ = fs::remove_dir_all(&tmp);
-    }
-    result
+/// Writes every table, the charts, the page and then the manifest into the folder `target`
+/// reserved, and swaps it in at `target.out()`. Returns where the report is and its manifest.
+pub fn write_all(
+    safe: &SafeTables,
+    info: &RunInfo,
+    target: Target,
+    pause: impl Fn(PausePoint),
+) -> Result<(PathBuf, Manifest), Error> {
+    let manifest = write_into(safe, info, target.building(), &pause)?;
+    let out = target.commit(pause)?;
+    Ok((out, manifest))
 }
 
-fn write_into(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<Manifest, Error> {
+fn write_into(
+    safe: &SafeTables,
+    info: &RunInfo,
+    dir: &Path,
+    pause: &impl Fn(PausePoint),
+) -> Result<Manifest, Error> {
     let tables = dir.join(TABLES_DIR);
     fs::create_dir_all(&tables).map_err(Error::io(&tables))?;
-    for table in safe.tables() {
+    for (i, table) in safe.tables().iter().enumerate() {
         parquet::write(table, info, &tables.join(format!("{}.parquet", table.name)))?;
+        if i == 0 {
+            pause(PausePoint::Tables);
+        }
     }
     charts::write_all(safe, dir)?;
     html::write(safe, info, dir)?;
     let manifest = Manifest::build(safe, info, dir)?;
     manifest.write(&dir.join(MANIFEST))?;
     Ok(manifest)
-}
-
-/// Puts `tmp` at `out`: an atomic exchange when `out` exists (renameat2 RENAME_EXCHANGE, or a
-/// rename aside where the file system lacks it), a plain rename otherwise; then removes the old
-/// report. A run killed at any moment leaves the old report or the new one, never a mix.
-fn swap_in(tmp: &Path, out: &Path) -> Result<(), Error> {
-    if !out.exists() {
-        return fs::rename(tmp, out).map_err(Error::io(out));
-    }
-    if exchange(tmp, out).is_err() {
-        let aside = tmp.with_extension("old");
-        fs::rename(out, &aside).map_err(Error::io(out))?;
-        fs::rename(tmp, out).map_err(Error::io(out))?;
-        return fs::remove_dir_all(&aside).map_err(Error::io(&aside));
-    }
-    // After the exchange `tmp` holds the previous report.
-    fs::remove_dir_all(tmp).map_err(Error::io(tmp))
-}
-
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())?;
-    let cb = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }

@@ -2,5 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 mod cli;
+mod disclosure;
 mod indicators;
+mod out;
 mod pipeline;

@@ -1,0 +1,496 @@
+//! Exact disclosure audit for cell suppression in additively linked tables.
+//!
+//! Published tables are tied together by exact linear relations (cells sum to margins). An
+//! attacker who knows every published value and every relation can solve for suppressed cells.
+//! Restricting each relation to the suppressed cells (published cells move to the constant
+//! side), suppressed cell `j` is *determined* iff the unit vector `e_j` lies in the row space,
+//! over the rationals, of the restricted relation matrix.
+//!
+//! The test is a rank decision, so it must be exact: a floating-point tolerance can silently
+//! call a disclosed cell safe. We eliminate with checked `i128` integer arithmetic and redo a
+//! component with `BigRational` if that ever overflows. Suppressed cells that share no relation
+//! are independent, so we split them into connected components and reduce each on its own,
+//! which keeps the sparse rows short and the work roughly linear in the number of components.
+
+use std::collections::BTreeMap;
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+
+/// Index of a cell; cells are numbered `0..n_cells`.
+pub type CellId = usize;
+
+/// One exact linear relation among cells: `sum(coef * value(cell)) = constant`. The constant is
+/// irrelevant for determination and not given.
+pub type Relation = Vec<(CellId, i64)>;
+
+/// Sparse row: `(column, nonzero value)`, strictly ascending by column.
+type Row<T> = Vec<(usize, T)>;
+
+/// The suppressed cells whose value the relations determine exactly, ascending.
+///
+/// Duplicate cells in a relation are summed, zero coefficients drop out, relations without a
+/// suppressed cell are ignored. Cell ids `>= n_cells` (or beyond `suppressed`) are a caller bug;
+/// they are treated as published cells (ignored), so the function never panics.
+pub fn determined(n_cells: usize, relations: &[Relation], suppressed: &[bool]) -> Vec<CellId> {
+    solve(n_cells, relations, suppressed, false)
+}
+
+/// Same as [`determined`] but always uses the `BigRational` fallback (reference path).
+pub fn determined_rational(
+    n_cells: usize,
+    relations: &[Relation],
+    suppressed: &[bool],
+) -> Vec<CellId> {
+    solve(n_cells, relations, suppressed, true)
+}
+
+fn solve(n_cells: usize, relations: &[Relation], supp: &[bool], rational: bool) -> Vec<CellId> {
+    let n_cells = n_cells.min(supp.len()); // ids beyond either bound count as published
+    let is_supp = |c: CellId| c < n_cells && supp[c];
+    // 1. Restrict every relation to suppressed cells, sum duplicates, drop zeros and empty rows.
+    let mut rows: Vec<Row<i128>> = Vec::new();
+    for rel in relations {
+        let mut sum = BTreeMap::new();
+        for &(c, v) in rel.iter().filter(|e| is_supp(e.0)) {
+            *sum.entry(c).or_insert(0i128) += i128::from(v); // < 2^59 terms: cannot overflow
+        }
+        let mut row: Row<i128> = sum.into_iter().filter(|e| e.1 != 0).collect();
+        if !row.is_empty() {
+            normalize(&mut row); // cannot fail: entries are below 2^122 in magnitude
+            rows.push(row);
+        }
+    }
+    // 2. Union-find: suppressed cells sharing a relation are in one component.
+    let mut parent: Vec<usize> = (0..n_cells).collect();
+    for row in &rows {
+        let first = find(&mut parent, row[0].0);
+        for &(c, _) in &row[1..] {
+            let r = find(&mut parent, c);
+            parent[r] = first;
+        }
+    }
+    // Group rows by component, in order of first appearance (deterministic for a given input).
+    let mut comp_of_root = vec![usize::MAX; n_cells];
+    let mut comps: Vec<(Vec<CellId>, Vec<Row<i128>>)> = Vec::new();
+    for row in rows {
+        let root = find(&mut parent, row[0].0);
+        if comp_of_root[root] == usize::MAX {
+            comp_of_root[root] = comps.len();
+            comps.push(Default::default());
+        }
+        let comp = &mut comps[comp_of_root[root]];
+        comp.0.extend(row.iter().map(|e| e.0));
+        comp.1.push(row);
+    }
+    // 3./4. Reduce each component on local columns (ascending with the cell id).
+    let mut local = vec![0usize; n_cells];
+    let mut out: Vec<CellId> = Vec::new();
+    for (mut cells, rows) in comps {
+        cells.sort_unstable();
+        cells.dedup();
+        cells.iter().enumerate().for_each(|(i, &c)| local[c] = i);
+        let rows = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|(c, v)| (local[c], v)).collect());
+        out.extend(
+            solve_component(cells.len(), rows.collect(), rational)
+                .iter()
+                .map(|&j| cells[j]),
+        );
+    }
+    out.sort_unstable();
+    out
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+/// Local columns determined within one component; i128 first, BigRational on overflow.
+fn solve_component(n_cols: usize, mut rows: Vec<Row<i128>>, rational: bool) -> Vec<usize> {
+    // Short rows first: they make cheap, sparse pivots.
+    rows.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    rows.dedup();
+    let basis = if rational {
+        None
+    } else {
+        reduce(n_cols, rows.iter().cloned())
+    };
+    match basis {
+        Some(b) => singles(&b),
+        None => {
+            let big = rows.iter().map(|r| {
+                r.iter()
+                    .map(|&(c, v)| (c, BigRational::from_integer(BigInt::from(v))))
+                    .collect()
+            });
+            // BigRational elimination never reports overflow, so `None` is unreachable.
+            reduce::<BigRational>(n_cols, big)
+                .map(|b| singles(&b))
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Columns whose reduced row is a unit vector: exactly the determined cells (RREF criterion).
+fn singles<T>(basis: &[Row<T>]) -> Vec<usize> {
+    basis
+        .iter()
+        .filter(|r| r.len() == 1)
+        .map(|r| r[0].0)
+        .collect()
+}
+
+/// Exact scalar for elimination.
+trait Scalar: Clone {
+    fn is_zero(&self) -> bool;
+    fn is_unit(&self) -> bool;
+    /// Eliminate column `col` from `t` with pivot row `p` (both nonzero there); `None` on overflow.
+    fn combine(t: &[(usize, Self)], p: &[(usize, Self)], col: usize) -> Option<Row<Self>>;
+}
+
+fn entry<T>(row: &[(usize, T)], col: usize) -> Option<&T> {
+    row.binary_search_by_key(&col, |e| e.0)
+        .ok()
+        .map(|i| &row[i].1)
+}
+
+/// Sparse `f(t_k, p_k)` over the union of columns, dropping zeros; `None` if `f` overflows.
+fn merge<T: Scalar>(
+    t: &[(usize, T)],
+    p: &[(usize, T)],
+    f: impl Fn(Option<&T>, Option<&T>) -> Option<T>,
+) -> Option<Row<T>> {
+    let mut out = Vec::with_capacity(t.len() + p.len());
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let (col, v) = match (t.get(i), p.get(j)) {
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                (i, j) = (i + 1, j + 1);
+                (a.0, f(Some(&a.1), Some(&b.1))?)
+            }
+            (Some(a), b) if b.is_none_or(|b| a.0 < b.0) => {
+                i += 1;
+                (a.0, f(Some(&a.1), None)?)
+            }
+            (_, Some(b)) => {
+                j += 1;
+                (b.0, f(None, Some(&b.1))?)
+            }
+            _ => return Some(out),
+        };
+        if !v.is_zero() {
+            out.push((col, v));
+        }
+    }
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Divide an integer row by the gcd of its entries (keeps numbers small).
+fn normalize(row: &mut [(usize, i128)]) -> Option<()> {
+    let g = row.iter().fold(0, |g, e| gcd(g, e.1.unsigned_abs()));
+    if g > 1 {
+        let g = i128::try_from(g).ok()?;
+        row.iter_mut().for_each(|e| e.1 /= g);
+    }
+    Some(())
+}
+
+impl Scalar for i128 {
+    fn is_zero(&self) -> bool {
+        *self == 0
+    }
+    fn is_unit(&self) -> bool {
+        self.unsigned_abs() == 1
+    }
+    /// Fraction-free: `t = (a/g)·t − (b/g)·p`, `g = gcd(a, b)`, then divide by the row gcd.
+    fn combine(t: &[(usize, i128)], p: &[(usize, i128)], col: usize) -> Option<Row<i128>> {
+        let (a, b) = (*entry(p, col)?, *entry(t, col)?);
+        let g = i128::try_from(gcd(a.unsigned_abs(), b.unsigned_abs())).ok()?;
+        let (ma, mb) = (a / g, b / g);
+        let mut row = merge(t, p, |x, y| {
+            let x = x.map_or(Some(0), |x| x.checked_mul(ma))?;
+            x.checked_sub(y.map_or(Some(0), |y| y.checked_mul(mb))?)
+        })?;
+        normalize(&mut row)?;
+        Some(row)
+    }
+}
+
+impl Scalar for BigRational {
+    fn is_zero(&self) -> bool {
+        Zero::is_zero(self)
+    }
+    fn is_unit(&self) -> bool {
+        self.abs().is_one()
+    }
+    fn combine(t: &[(usize, Self)], p: &[(usize, Self)], col: usize) -> Option<Row<Self>> {
+        let factor = entry(t, col)? / entry(p, col)?;
+        merge(t, p, |x, y| {
+            let x = x.cloned().unwrap_or_else(BigRational::zero);
+            Some(y.map_or(x.clone(), |y| x - y * &factor))
+        })
+    }
+}
+
+/// Incremental sparse Gauss–Jordan. Invariant: `basis` is in reduced row echelon form (each
+/// pivot column is nonzero only in its own row). Returns `None` on overflow.
+fn reduce<T: Scalar>(n_cols: usize, rows: impl Iterator<Item = Row<T>>) -> Option<Vec<Row<T>>> {
+    let mut basis: Vec<Row<T>> = Vec::new();
+    let mut pivot_row: Vec<Option<usize>> = vec![None; n_cols];
+    // Basis rows that may hold a column (may be stale; always re-checked).
+    let mut occ: Vec<Vec<usize>> = vec![Vec::new(); n_cols];
+    for mut row in rows {
+        // Basis rows are zero at all other pivots, so one pass clears every pivot column.
+        let hits: Vec<(usize, usize)> = row
+            .iter()
+            .filter_map(|e| pivot_row[e.0].map(|r| (e.0, r)))
+            .collect();
+        for (c, r) in hits {
+            row = T::combine(&row, &basis[r], c)?;
+        }
+        // Pivot: prefer ±1, then the column in the fewest basis rows (least elimination work).
+        let Some(&(c, _)) = row
+            .iter()
+            .min_by_key(|e| (!e.1.is_unit(), occ[e.0].len(), e.0))
+        else {
+            continue; // dependent row
+        };
+        for r in std::mem::take(&mut occ[c]) {
+            if entry(&basis[r], c).is_none() {
+                continue;
+            }
+            let new = T::combine(&basis[r], &row, c)?;
+            for &(k, _) in &new {
+                if entry(&basis[r], k).is_none() {
+                    occ[k].push(r);
+                }
+            }
+            basis[r] = new;
+        }
+        let idx = basis.len();
+        row.iter()
+            .filter(|e| e.0 != c)
+            .for_each(|e| occ[e.0].push(idx));
+        pivot_row[c] = Some(idx);
+        basis.push(row);
+    }
+    Some(basis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn supp(n: usize, cells: &[CellId]) -> Vec<bool> {
+        (0..n).map(|c| cells.contains(&c)).collect()
+    }
+
+    /// 2x2 table with margins as a 3x3 grid, cell (r, c) = 3r + c; row/col 2 are totals.
+    fn table_2x2() -> Vec<Relation> {
+        let x = |r: usize, c: usize| 3 * r + c;
+        let mut rels: Vec<Relation> = (0..3)
+            .map(|r| vec![(x(r, 0), 1), (x(r, 1), 1), (x(r, 2), -1)])
+            .collect();
+        rels.extend((0..3).map(|c| vec![(x(0, c), 1), (x(1, c), 1), (x(2, c), -1)]));
+        rels
+    }
+
+    #[test]
+    fn two_by_two_table() {
+        let t = table_2x2();
+        assert_eq!(determined(9, &t, &supp(9, &[0])), vec![0]);
+        assert_eq!(
+            determined(9, &t, &supp(9, &[0, 1, 3, 4])),
+            Vec::<CellId>::new()
+        );
+        assert_eq!(determined(9, &t, &supp(9, &[0, 1])), vec![0, 1]);
+    }
+
+    #[test]
+    fn single_line() {
+        let t = vec![vec![(0, 1), (1, 1), (2, 1), (3, -1)]];
+        assert_eq!(determined(4, &t, &supp(4, &[1])), vec![1]);
+        assert_eq!(determined(4, &t, &supp(4, &[0, 2])), Vec::<CellId>::new());
+    }
+
+    #[test]
+    fn chain_needs_elimination() {
+        let t = vec![
+            vec![(0, 1), (1, 1)],
+            vec![(1, 1), (2, 1)],
+            vec![(0, 1), (2, 1)],
+        ];
+        assert_eq!(determined(3, &t, &[true; 3]), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn sum_and_difference_not_mod2() {
+        // Over GF(2) these rows coincide (rank 1); over Q the rank is 2.
+        let t = vec![vec![(0, 1), (1, 1)], vec![(0, 1), (1, -1)]];
+        assert_eq!(determined(2, &t, &[true; 2]), vec![0, 1]);
+    }
+
+    #[test]
+    fn duplicates_and_bad_ids() {
+        // Cell 0 cancels out; id 7 is out of range and ignored.
+        let t = vec![vec![(0, 2), (1, 3), (0, -2), (7, 1)]];
+        assert_eq!(determined(2, &t, &[true; 2]), vec![1]);
+    }
+
+    #[test]
+    fn i128_overflow_falls_back() {
+        // Large primes near 2^63: fraction-free products exceed i128 despite gcd reduction.
+        let [p, q, r, s, u]: [i64; 5] = [783, 643, 549, 507, 433].map(|d| i64::MAX - 807 + d);
+        let t: Vec<Relation> = vec![
+            vec![(0, 1), (3, 1)],
+            vec![(0, p), (1, q)],
+            vec![(1, r), (2, s)],
+            vec![(0, p - 2), (2, u), (3, 1)],
+        ];
+        let rows = t
+            .iter()
+            .map(|rel| rel.iter().map(|&(c, v)| (c, i128::from(v))).collect());
+        assert!(reduce::<i128>(4, rows).is_none(), "expected i128 overflow");
+        let all = [true; 4];
+        assert_eq!(determined(4, &t, &all), determined_rational(4, &t, &all));
+        assert_eq!(determined(4, &t, &all), brute(4, &t, &all));
+    }
+
+    fn rank(mut m: Vec<Vec<BigRational>>, cols: usize) -> usize {
+        let mut r = 0;
+        for c in 0..cols {
+            let Some(p) = (r..m.len()).find(|&i| !Zero::is_zero(&m[i][c])) else {
+                continue;
+            };
+            m.swap(r, p);
+            let piv = m[r].clone();
+            for (i, row) in m.iter_mut().enumerate() {
+                if i != r && !Zero::is_zero(&row[c]) {
+                    let f = &row[c] / &piv[c];
+                    row.iter_mut().zip(&piv).for_each(|(x, y)| *x -= y * &f);
+                }
+            }
+            r += 1;
+        }
+        r
+    }
+
+    /// Dense reference: e_j in rowspace(A) iff rank([A; e_j]) == rank(A).
+    fn brute(n: usize, rels: &[Relation], s: &[bool]) -> Vec<CellId> {
+        let q = |v: i64| BigRational::from_integer(BigInt::from(v));
+        let mut a: Vec<Vec<BigRational>> = rels
+            .iter()
+            .map(|rel| {
+                let mut row = vec![q(0); n];
+                rel.iter()
+                    .filter(|e| s[e.0])
+                    .for_each(|&(c, v)| row[c] += q(v));
+                row
+            })
+            .collect();
+        let base = rank(a.clone(), n);
+        (0..n)
+            .filter(|&j| s[j])
+            .filter(|&j| {
+                a.push((0..n).map(|k| q(i64::from(k == j))).collect());
+                let r = rank(a.clone(), n);
+                a.pop();
+                r == base
+            })
+            .collect()
+    }
+
+    fn system() -> impl Strategy<Value = (usize, Vec<Relation>, Vec<bool>)> {
+        (1usize..8).prop_flat_map(|n| {
+            let coef = prop_oneof![4 => -4i64..=4, 1 => any::<i64>()]; // big ones force the fallback
+            let rel = prop::collection::vec((0..n, coef), 1..5);
+            (
+                Just(n),
+                prop::collection::vec(rel, 0..9),
+                prop::collection::vec(any::<bool>(), n),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn paths_agree_with_brute_force((n, rels, s) in system()) {
+            let fast = determined(n, &rels, &s);
+            prop_assert_eq!(&fast, &determined_rational(n, &rels, &s));
+            prop_assert_eq!(&fast, &brute(n, &rels, &s));
+        }
+    }
+
+    /// `copies` independent 3-D tables d0×d1×d2 plus all margins (index d_i is the total),
+    /// about `pct`% of cells suppressed (xorshift, deterministic).
+    fn tables(copies: usize, d: [usize; 3], pct: u64) -> (usize, Vec<Relation>, Vec<bool>) {
+        let e = d.map(|x| x + 1);
+        let size = e[0] * e[1] * e[2];
+        let mut rels: Vec<Relation> = Vec::new();
+        for (copy, axis) in (0..copies).flat_map(|c| (0..3).map(move |a| (c, a))) {
+            let (o1, o2) = ((axis + 1) % 3, (axis + 2) % 3);
+            for (a, b) in (0..e[o1]).flat_map(|a| (0..e[o2]).map(move |b| (a, b))) {
+                let cell = |t: usize| {
+                    let mut ix = [0; 3];
+                    (ix[axis], ix[o1], ix[o2]) = (t, a, b);
+                    copy * size + (ix[0] * e[1] + ix[1]) * e[2] + ix[2]
+                };
+                let sign = |t: usize| if t == d[axis] { -1 } else { 1 };
+                rels.push((0..e[axis]).map(|t| (cell(t), sign(t))).collect());
+            }
+        }
+        let s = (0..copies * size).scan(0x9E37_79B9_7F4A_7C15_u64, |x, _| {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            Some(*x % 100 < pct)
+        });
+        (copies * size, rels, s.collect())
+    }
+
+    #[test]
+    fn small_3d_table_agrees() {
+        let (n, rels, s) = tables(1, [3, 3, 2], 75); // 29 suppressed, 15 determined
+        let det = determined(n, &rels, &s);
+        assert_eq!((det.len(), &det), (15, &brute(n, &rels, &s)));
+    }
+
+    #[test]
+    #[ignore = "timing; run with --release -- --ignored --nocapture"]
+    fn stress_3d() {
+        let cases = [
+            (1, [20, 20, 10], 15),
+            (1, [20, 20, 10], 30),
+            (8, [30, 30, 20], 15),
+        ];
+        for (copies, d, pct) in cases.into_iter().chain([(4, [30, 30, 20], 30)]) {
+            let (n, rels, s) = tables(copies, d, pct);
+            let t0 = std::time::Instant::now();
+            let det = determined(n, &rels, &s);
+            let (dt, ns) = (t0.elapsed(), s.iter().filter(|&&b| b).count());
+            let nr = rels.len();
+            println!(
+                "{copies}x{d:?} {pct}%: {n} cells, {nr} relations, {ns} suppressed, {} determined, {dt:?}",
+                det.len()
+            );
+            if n < 10_000 {
+                assert_eq!(det, determined_rational(n, &rels, &s));
+            }
+        }
+    }
+}

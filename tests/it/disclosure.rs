@@ -1,0 +1,108 @@
+//! The attacker test of MEASURES.md §7: on the tables as published, no suppressed cell can be
+//! worked out exactly from the published figures and the additive relations between them
+//! (exact linear algebra), and no published count breaks the count rule. Run on `data-sample/`
+//! and on a synthetic extract of a few thousand persons; and shown to bite, by finding
+//! disclosed cells when only the primary rules are applied.
+
+use std::path::{Path, PathBuf};
+
+use forloeb::disclosure::{self, secondary, Hierarchy};
+use forloeb::reference::Reference;
+use forloeb::{RunRequest, Stopwatch};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample")
+}
+
+/// The tables of `extract`'s 2024 report before disclosure control, with what the run needs
+/// to protect them.
+struct Report {
+    computed: forloeb::Computed,
+    hierarchy: Hierarchy,
+}
+
+fn report(extract: &Path) -> Report {
+    let request = RunRequest {
+        extract: extract.to_path_buf(),
+        year: Some(2024),
+        ..RunRequest::default()
+    };
+    let computed = forloeb::compute(&request, &mut Stopwatch::default()).unwrap();
+    let hierarchy = Hierarchy::new(&Reference::load(None).unwrap()).unwrap();
+    Report {
+        computed,
+        hierarchy,
+    }
+}
+
+impl Report {
+    fn audit(&self, published: &[forloeb::measures::Table]) -> secondary::Audit {
+        let config = &self.computed.effective.config;
+        secondary::audit(
+            &self.computed.tables.tables,
+            published,
+            &self.hierarchy,
+            &config.horizons_days,
+            i64::from(config.min_cell),
+        )
+        .unwrap()
+    }
+
+    fn assert_safe(&self, what: &str) {
+        let config = &self.computed.effective.config;
+        let safe =
+            disclosure::apply(self.computed.tables.clone(), config, &self.hierarchy).unwrap();
+        let audit = self.audit(safe.tables());
+        assert!(
+            audit.suppressed > 0,
+            "{what}: nothing suppressed, so the test proves nothing"
+        );
+        assert!(
+            audit.determined.is_empty(),
+            "{what}: {} of {} suppressed cells can be worked out, e.g.\n{}",
+            audit.determined.len(),
+            audit.suppressed,
+            audit.determined[..audit.determined.len().min(10)].join("\n")
+        );
+        assert!(
+            audit.primary_leaks.is_empty(),
+            "{what}: published counts below min_cell:\n{}",
+            audit.primary_leaks[..audit.primary_leaks.len().min(10)].join("\n")
+        );
+    }
+}
+
+#[test]
+fn no_suppressed_cell_of_the_sample_report_can_be_worked_out() {
+    report(&sample()).assert_safe("data-sample");
+}
+
+#[test]
+fn no_suppressed_cell_of_a_synthetic_report_can_be_worked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let extract = dir.path().join("extract");
+    let options = forloeb::synth::SynthOptions {
+        persons: 4000,
+        seed: 11,
+        out: extract.clone(),
+        start: chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap(),
+        end: chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap(),
+        format: forloeb::synth::SynthFormat::Parquet,
+    };
+    forloeb::synth::write(&options, &Reference::load(None).unwrap()).unwrap();
+    report(&extract).assert_safe("synthetic extract, 4,000 persons, seed 11");
+}
+
+#[test]
+fn the_attacker_finds_cells_when_only_the_primary_rules_apply() {
+    let r = report(&sample());
+    let config = &r.computed.effective.config;
+    let primary =
+        disclosure::primary_only(r.computed.tables.clone(), config, &r.hierarchy).unwrap();
+    let audit = r.audit(&primary);
+    assert!(
+        !audit.determined.is_empty(),
+        "without secondary suppression the attacker should recover cells"
+    );
+    assert!(audit.primary_leaks.is_empty(), "{:?}", audit.primary_leaks);
+}
