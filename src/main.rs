@@ -9,6 +9,12 @@ use forloeb::cli::{BenchArgs, Cli, Command, ExtractArgs, Format, ReportArgs};
 use forloeb::{dates, reference::Reference, synth, Error, RunRequest};
 
 fn main() -> ExitCode {
+    // A closed pipe (`forloeb validate | head`) ends the program quietly, as it does other Unix
+    // tools, instead of a panic on the next print.
+    // SAFETY: restoring the default action of one signal before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(code) => ExitCode::from(code),

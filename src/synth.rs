@@ -2364,8 +2364,13 @@ mod tests {
             &reference,
         )
         .unwrap_err();
-        assert!(matches!(err, Error::Request(_)), "{err}");
+        assert!(matches!(err, Error::Output { .. }), "{err}");
         assert!(err.to_string().contains("meetings.csv"), "{err}");
+        // Nor is a user's extract.toml overwritten.
+        let toml = tempfile::tempdir().unwrap();
+        std::fs::write(toml.path().join(EXTRACT_TOML), "mine\n").unwrap();
+        let err = write(&options(toml.path(), 10, 1, SynthFormat::Csv), &reference).unwrap_err();
+        assert!(err.to_string().contains(EXTRACT_TOML), "{err}");
 
         let empty = tempfile::tempdir().unwrap();
         let err = write(&options(empty.path(), 0, 1, SynthFormat::Csv), &reference).unwrap_err();

@@ -248,6 +248,22 @@ mod tests {
         Hierarchy::new(&crate::reference::Reference::load(None).unwrap()).unwrap()
     }
 
+    fn one_table(name: &'static str, df: DataFrame) -> Tables {
+        Tables {
+            tables: vec![Table {
+                name,
+                df,
+                keys: vec![out::LEVEL],
+                definition: String::new(),
+            }],
+            ..Tables::default()
+        }
+    }
+
+    fn column(df: &DataFrame, c: &str) -> Vec<Option<i64>> {
+        df.column(c).unwrap().i64().unwrap().iter().collect()
+    }
+
     #[test]
     fn small_counts_are_nulled_and_flagged() {
         let df = df!(
@@ -258,27 +274,66 @@ mod tests {
             out::PERSONS => [3i64, 5, 0],
         )
         .unwrap();
-        let tables = Tables {
-            tables: vec![Table {
-                name: "stock_duration",
-                df,
-                keys: vec![out::LEVEL],
-                definition: String::new(),
-            }],
-            ..Tables::default()
-        };
-        let safe = apply(tables, &Config::default(), &hierarchy()).unwrap();
-        let df = &safe.tables()[0].df;
-        let persons: Vec<Option<i64>> = df
-            .column(out::PERSONS)
+        let primary = primary_only(
+            one_table("stock_duration", df),
+            &Config::default(),
+            &hierarchy(),
+        )
+        .unwrap();
+        let df = &primary[0].df;
+        assert_eq!(column(df, out::PERSONS), vec![None, Some(5), Some(0)]);
+        let flags: Vec<Option<bool>> = df
+            .column(out::SUPPRESSED)
             .unwrap()
-            .i64()
+            .bool()
             .unwrap()
             .iter()
             .collect();
-        assert_eq!(persons, vec![None, Some(5), Some(0)]);
-        assert_eq!(safe.suppressed()[0].0, "stock_duration");
-        assert_eq!(safe.suppressed()[0].1.rows, 1);
+        assert_eq!(flags, vec![Some(true), Some(false), Some(false)]);
+    }
+
+    #[test]
+    fn a_lone_suppressed_row_gets_the_cheapest_rectangle_of_partners() {
+        // København (101) and Frederiksberg (147) are the Hovedstadskommuner in the data; 101
+        // has 3 persons, so its fte rows are suppressed (persons < 5). Its person-days could be
+        // worked out as the peer group's less 147's, so a rectangle closes the cycle: 147's
+        // two rows (600 + 600) are cheaper than the peer group's (900 + 900).
+        let df = df!(
+            out::LEVEL => ["municipality", "municipality", "municipality", "municipality",
+                "peer_group", "peer_group", "national", "national"],
+            out::UNIT => ["101", "101", "147", "147", "Hovedstadskommuner", "Hovedstadskommuner", "DK", "DK"],
+            out::GROUP => ["all", "jobparat", "all", "jobparat", "all", "jobparat", "all", "jobparat"],
+            out::PERSON_DAYS => [300i64, 300, 600, 600, 900, 900, 900, 900],
+            out::FTE => [1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0],
+            out::PERSONS => [3i64, 3, 6, 6, 9, 9, 9, 9],
+        )
+        .unwrap();
+        let safe = apply(one_table("fte", df), &Config::default(), &hierarchy()).unwrap();
+        let df = &safe.tables()[0].df;
+        assert_eq!(
+            column(df, out::PERSON_DAYS),
+            vec![
+                None,
+                None,
+                None,
+                None,
+                Some(900),
+                Some(900),
+                Some(900),
+                Some(900)
+            ]
+        );
+        let (name, counts) = safe.suppressed()[0];
+        assert_eq!(name, "fte");
+        assert_eq!(
+            (
+                counts.rows,
+                counts.cells,
+                counts.primary_cells,
+                counts.secondary_cells
+            ),
+            (4, 8, 2, 2)
+        );
     }
 
     #[test]

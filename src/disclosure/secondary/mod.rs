@@ -236,6 +236,15 @@ impl Cells {
         self.value.len() - 1
     }
 
+    /// A figure that is published nowhere (a total no table prints): a suppressed cell with no
+    /// place, so the relations through it tell the attacker nothing.
+    fn unknown(&mut self, value: i64) -> CellId {
+        self.value.push(value);
+        self.state.push(State::Primary);
+        self.places.push(Vec::new());
+        self.value.len() - 1
+    }
+
     /// `place` prints the figure of `id` too. Should the two disagree on suppression (they
     /// cannot after the primary rules), the cell counts as suppressed.
     fn also(&mut self, id: CellId, suppressed: bool, place: Place) {
@@ -243,6 +252,100 @@ impl Cells {
             self.state[id] = State::Primary;
         }
         self.places[id].push(place);
+    }
+
+    /// The secondary rules: the engine's sub-table and line rules with the consequences within
+    /// rows, until nothing changes; then the exact attacker over all relations together, since
+    /// sub-tables that share cells (a peer group's row in its own and in the national
+    /// sub-table; a band in three slices; a numerator in a line) can leave a cell determined
+    /// that no single sub-table determines. Each cell it finds gets one partner — the cheapest
+    /// published cell with count > 0 in one of its relations, one per relation and round — and
+    /// the whole repeats until the attacker finds nothing (or no partner is left).
+    ///
+    /// A suppressed zero is not repaired: a zero may be published under the count rule, and it
+    /// is hidden only as part of a suppressed row; where it can be worked out it tells nothing
+    /// a published zero would not.
+    fn protect(&mut self) {
+        let relations = engine::relations(&self.tables, &self.lines);
+        let mut index: Vec<Vec<usize>> = vec![Vec::new(); self.value.len()];
+        for (r, relation) in relations.iter().enumerate() {
+            for &(c, _) in relation {
+                if let Some(list) = index.get_mut(c) {
+                    list.push(r);
+                }
+            }
+        }
+        loop {
+            loop {
+                engine::protect(&self.value, &mut self.state, &self.tables, &self.lines);
+                if !self.close() {
+                    break;
+                }
+            }
+            let hidden: Vec<bool> = self.state.iter().map(|s| *s != State::Published).collect();
+            let found: Vec<CellId> = audit::determined(self.value.len(), &relations, &hidden)
+                .into_iter()
+                .filter(|&c| self.value[c] != 0)
+                .collect();
+            let mut touched: BTreeSet<usize> = BTreeSet::new();
+            let mut added = false;
+            for c in found {
+                if index[c].iter().any(|r| touched.contains(r)) {
+                    continue;
+                }
+                let partner = self.nearest_partner(c, &relations, &index);
+                touched.extend(index[c].iter().copied());
+                if let Some(p) = partner {
+                    self.state[p] = State::Secondary;
+                    touched.extend(index[p].iter().copied());
+                    added = true;
+                }
+            }
+            if !added {
+                return;
+            }
+        }
+    }
+
+    /// The cheapest published cell with count > 0 in a relation of `c`, or, when every cell
+    /// there is suppressed already, in the relations of those suppressed cells, and so on
+    /// outwards: the nearest cell that adds an unknown to the equations that determine `c`.
+    fn nearest_partner(
+        &self,
+        c: CellId,
+        relations: &[Vec<(CellId, i64)>],
+        index: &[Vec<usize>],
+    ) -> Option<CellId> {
+        let mut seen_cells: BTreeSet<CellId> = BTreeSet::from([c]);
+        let mut seen_relations: BTreeSet<usize> = BTreeSet::new();
+        let mut frontier = vec![c];
+        while !frontier.is_empty() {
+            let mut best: Option<CellId> = None;
+            let mut next = Vec::new();
+            for &cell in &frontier {
+                for &r in &index[cell] {
+                    if !seen_relations.insert(r) {
+                        continue;
+                    }
+                    for &(x, _) in &relations[r] {
+                        if self.state[x] == State::Published {
+                            if self.value[x] > 0
+                                && best.is_none_or(|b| (self.value[x], x) < (self.value[b], b))
+                            {
+                                best = Some(x);
+                            }
+                        } else if seen_cells.insert(x) {
+                            next.push(x);
+                        }
+                    }
+                }
+            }
+            if best.is_some() {
+                return best;
+            }
+            frontier = next;
+        }
+        None
     }
 
     /// Applies `implies` until nothing changes; true when anything was hidden.
@@ -311,7 +414,9 @@ pub struct Audit {
     pub cells: usize,
     /// Of those, suppressed.
     pub suppressed: usize,
-    /// Suppressed cells whose value the published figures and relations determine.
+    /// Suppressed cells with a non-zero value that the published figures and relations
+    /// determine (a suppressed zero tells nothing a published zero would not; see
+    /// `Cells::protect`).
     pub determined: Vec<String>,
     /// Published counts that break the count rule (0 < n < k), or curve points with fewer than
     /// k at risk.
@@ -361,6 +466,7 @@ pub fn audit(
         suppressed: hidden.iter().filter(|h| **h).count(),
         determined: audit::determined(hidden.len(), &relations, &hidden)
             .into_iter()
+            .filter(|&c| cells.value[c] != 0)
             .map(describe)
             .collect(),
         primary_leaks: Vec::new(),
@@ -394,12 +500,7 @@ pub fn apply(
 ) -> Result<BTreeMap<&'static str, Counts>, Error> {
     let mut cells = Cells::build(&Frames { raw, safe: &*safe }, hierarchy, horizons)?;
     let primary_state = cells.state.clone();
-    loop {
-        engine::protect(&cells.value, &mut cells.state, &cells.tables, &cells.lines);
-        if !cells.close() {
-            break;
-        }
-    }
+    cells.protect();
     let mut counts: BTreeMap<&'static str, Counts> = BTreeMap::new();
     for (id, places) in cells.places.iter().enumerate() {
         for p in places {
@@ -536,13 +637,20 @@ fn stock(f: &Frames, h: &Hierarchy, ind: &IndicatorCells, cells: &mut Cells) -> 
     }
     let groups = group_list(&group);
     let bands = DURATION_BANDS.len();
-    // The stock on R (the stock shares' denominator) is the bands' total.
+    // The stock on R (the stock shares' denominator) is the bands' total; where no published
+    // figure equals it, it is an unknown (a cell with no place), not a known zero.
+    let mut sums: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for ((u, g, _), &id) in &map {
+        *sums.entry((u.clone(), g.clone())).or_default() += cells.value[id];
+    }
+    for ((u, g), sum) in sums {
+        let total = indicator_cell(ind, &u, &g, "long_term_share", true)
+            .filter(|&id| cells.value[id] == sum)
+            .unwrap_or_else(|| cells.unknown(sum));
+        map.insert((u, g, bands), total);
+    }
     cells.tables.extend(h.cube(&groups, bands + 1, |u, g, x| {
-        if x == bands {
-            indicator_cell(ind, u, g, "long_term_share", true)
-        } else {
-            map.get(&(u.to_owned(), g.to_owned(), x)).copied()
-        }
+        map.get(&(u.to_owned(), g.to_owned(), x)).copied()
     }));
     for u in h.units() {
         for g in &groups {
