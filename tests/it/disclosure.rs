@@ -106,3 +106,77 @@ fn the_attacker_finds_cells_when_only_the_primary_rules_apply() {
     );
     assert!(audit.primary_leaks.is_empty(), "{:?}", audit.primary_leaks);
 }
+
+#[test]
+fn every_value_of_a_suppressed_cohort_is_null_and_flagged_in_all_three_duration_tables() {
+    use polars::prelude::*;
+    let r = report(&sample());
+    let config = &r.computed.effective.config;
+    let safe = disclosure::apply(r.computed.tables.clone(), config, &r.hierarchy).unwrap();
+    let table = |name: &str| {
+        safe.tables()
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap()
+            .df
+            .clone()
+    };
+    let cohort = [col("level"), col("unit"), col("entry_year"), col("group")];
+    // Cohorts whose row is suppressed: `spells` is null.
+    let hidden = table("duration_cohorts")
+        .lazy()
+        .filter(col("spells").is_null())
+        .select(cohort.clone())
+        .collect()
+        .unwrap();
+    assert!(hidden.height() > 0, "the sample has suppressed cohorts");
+    let cohorts = table("duration_cohorts")
+        .lazy()
+        .filter(col("spells").is_null())
+        .collect()
+        .unwrap();
+    for c in cohorts.get_column_names() {
+        if ![
+            "level",
+            "unit",
+            "unit_name",
+            "entry_year",
+            "group",
+            "suppressed",
+        ]
+        .contains(&c.as_str())
+        {
+            assert_eq!(
+                cohorts.column(c).unwrap().null_count(),
+                cohorts.height(),
+                "{c}"
+            );
+        }
+    }
+    assert!(cohorts.column("suppressed").unwrap().bool().unwrap().all());
+    let of_hidden = |name: &str| {
+        table(name)
+            .lazy()
+            .join(
+                hidden.clone().lazy(),
+                cohort.clone(),
+                cohort.clone(),
+                JoinArgs::new(JoinType::Semi),
+            )
+            .collect()
+            .unwrap()
+    };
+    assert_eq!(of_hidden("survival_curves").height(), 0, "no curve point");
+    let incidence = of_hidden("cumulative_incidence");
+    assert!(incidence.height() > 0);
+    assert_eq!(
+        incidence.column("cif").unwrap().null_count(),
+        incidence.height()
+    );
+    assert!(incidence
+        .column("suppressed")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .all());
+}

@@ -295,53 +295,110 @@ fn item_cells<'a>(
 /// `value[i]`: the cell's count (the cost of hiding it). `state[i]`: updated in place.
 /// Deterministic: the same input always gives the same pattern.
 pub fn protect(value: &[i64], state: &mut [State], tables: &[SubTable], lines: &[Line]) -> Outcome {
-    let n = value.len().min(state.len());
-    let items = tables.len() + lines.len();
-    // Cell → items holding it, in compressed-row form.
-    let mut start = vec![0usize; n + 1];
-    for item in 0..items {
-        item_cells(tables, lines, item)
-            .filter(|&c| c < n)
-            .for_each(|c| start[c + 1] += 1);
-    }
-    for c in 0..n {
-        start[c + 1] += start[c];
-    }
-    let (mut fill, mut owners) = (start.clone(), vec![0; start[n]]);
-    for item in 0..items {
-        for c in item_cells(tables, lines, item).filter(|&c| c < n) {
-            owners[fill[c]] = item;
-            fill[c] += 1;
+    Engine::new(value.len().min(state.len()), tables, lines).protect(value, state, None)
+}
+
+/// The sub-tables and lines with the index from each cell to the items holding it, built once
+/// so that later passes can start from the cells that changed.
+pub struct Engine<'a> {
+    tables: &'a [SubTable],
+    lines: &'a [Line],
+    n: usize,
+    /// Cell → items holding it, in compressed-row form: `owners[start[c]..start[c + 1]]`.
+    start: Vec<usize>,
+    owners: Vec<usize>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(n: usize, tables: &'a [SubTable], lines: &'a [Line]) -> Engine<'a> {
+        let items = tables.len() + lines.len();
+        let mut start = vec![0usize; n + 1];
+        for item in 0..items {
+            item_cells(tables, lines, item)
+                .filter(|&c| c < n)
+                .for_each(|c| start[c + 1] += 1);
+        }
+        for c in 0..n {
+            start[c + 1] += start[c];
+        }
+        let (mut fill, mut owners) = (start.clone(), vec![0; start[n]]);
+        for item in 0..items {
+            for c in item_cells(tables, lines, item).filter(|&c| c < n) {
+                owners[fill[c]] = item;
+                fill[c] += 1;
+            }
+        }
+        Engine {
+            tables,
+            lines,
+            n,
+            start,
+            owners,
         }
     }
-    let mut queue: VecDeque<usize> = (0..items).collect();
-    let mut queued = vec![true; items];
-    let mut left: Vec<Vec<CellId>> = vec![Vec::new(); items];
-    let mut added = 0;
-    while let Some(item) = queue.pop_front() {
-        queued[item] = false;
-        let line = item.checked_sub(tables.len()).and_then(|i| lines.get(i));
-        let (new, stuck) = match (tables.get(item), line) {
-            (Some(t), _) => fix_table(t, value, state),
-            (None, Some(l)) => fix_line(l, value, state),
-            (None, None) => continue,
-        };
-        // An item's own result is final until one of its cells changes elsewhere.
-        left[item] = stuck;
-        added += new.len();
-        for c in new {
-            for &other in &owners[start[c]..start[c + 1]] {
-                if other != item && !queued[other] {
-                    queued[other] = true;
-                    queue.push_back(other);
+
+    fn owners_of(&self, c: CellId) -> &[usize] {
+        if c < self.n {
+            &self.owners[self.start[c]..self.start[c + 1]]
+        } else {
+            &[]
+        }
+    }
+
+    /// Runs the rules over every item (`changed = None`) or over the items holding the cells in
+    /// `changed` (hidden since the last pass), and on through everything they change.
+    pub fn protect(
+        &self,
+        value: &[i64],
+        state: &mut [State],
+        changed: Option<&[CellId]>,
+    ) -> Outcome {
+        let (tables, lines) = (self.tables, self.lines);
+        let items = tables.len() + lines.len();
+        let mut queued = vec![false; items];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        match changed {
+            None => {
+                queue.extend(0..items);
+                queued.fill(true);
+            }
+            Some(cells) => {
+                for &c in cells {
+                    for &item in self.owners_of(c) {
+                        if !std::mem::replace(&mut queued[item], true) {
+                            queue.push_back(item);
+                        }
+                    }
                 }
             }
         }
+        let mut left: Vec<Vec<CellId>> = vec![Vec::new(); items];
+        let mut added = 0;
+        while let Some(item) = queue.pop_front() {
+            queued[item] = false;
+            let line = item.checked_sub(tables.len()).and_then(|i| lines.get(i));
+            let (new, stuck) = match (tables.get(item), line) {
+                (Some(t), _) => fix_table(t, value, state),
+                (None, Some(l)) => fix_line(l, value, state),
+                (None, None) => continue,
+            };
+            // An item's own result is final until one of its cells changes elsewhere.
+            left[item] = stuck;
+            added += new.len();
+            for c in new {
+                for &other in self.owners_of(c) {
+                    if other != item && !queued[other] {
+                        queued[other] = true;
+                        queue.push_back(other);
+                    }
+                }
+            }
+        }
+        let mut unresolved: Vec<CellId> = left.into_iter().flatten().collect();
+        unresolved.sort_unstable();
+        unresolved.dedup();
+        Outcome { added, unresolved }
     }
-    let mut unresolved: Vec<CellId> = left.into_iter().flatten().collect();
-    unresolved.sort_unstable();
-    unresolved.dedup();
-    Outcome { added, unresolved }
 }
 
 /// Sparse relation with duplicate cells merged and zero coefficients dropped, by cell.

@@ -275,96 +275,151 @@ impl Cells {
                 }
             }
         }
+        // Only the components of cells newly hidden, or found determined last round, can hold
+        // a determined cell: hiding a cell never determines one hidden before.
+        let mut audited = vec![false; self.value.len()];
+        let mut pending: Vec<CellId> = Vec::new();
+        let engine = engine::Engine::new(self.value.len(), &self.tables, &self.lines);
+        let mut state = std::mem::take(&mut self.state);
+        // Hidden at the last engine pass; `None` before the first (a pass over everything).
+        let mut passed: Option<Vec<bool>> = None;
         loop {
             loop {
-                engine::protect(&self.value, &mut self.state, &self.tables, &self.lines);
-                if !self.close() {
+                let changed: Option<Vec<CellId>> = passed.as_ref().map(|before| {
+                    (0..state.len())
+                        .filter(|&c| state[c] != State::Published && !before[c])
+                        .collect()
+                });
+                engine.protect(&self.value, &mut state, changed.as_deref());
+                passed = Some(state.iter().map(|s| *s != State::Published).collect());
+                if !close(&self.implies, &mut state) {
                     break;
                 }
             }
-            let hidden: Vec<bool> = self.state.iter().map(|s| *s != State::Published).collect();
-            let found: Vec<CellId> = audit::determined(self.value.len(), &relations, &hidden)
+            let hidden: Vec<bool> = state.iter().map(|s| *s != State::Published).collect();
+            let seeds: Vec<CellId> = (0..hidden.len())
+                .filter(|&c| hidden[c] && !audited[c])
+                .chain(pending.iter().copied())
+                .collect();
+            let subset = component_relations(&seeds, &relations, &index, &hidden);
+            let found: Vec<CellId> = audit::determined(self.value.len(), &subset, &hidden)
                 .into_iter()
                 .filter(|&c| self.value[c] != 0)
                 .collect();
+            audited = hidden;
             let mut touched: BTreeSet<usize> = BTreeSet::new();
             let mut added = false;
-            for c in found {
+            for &c in &found {
                 if index[c].iter().any(|r| touched.contains(r)) {
                     continue;
                 }
-                let partner = self.nearest_partner(c, &relations, &index);
-                touched.extend(index[c].iter().copied());
+                let partner = nearest_partner(c, &self.value, &state, &relations, &index);
                 if let Some(p) = partner {
-                    self.state[p] = State::Secondary;
+                    state[p] = State::Secondary;
                     touched.extend(index[p].iter().copied());
                     added = true;
                 }
             }
             if !added {
-                return;
+                break;
             }
+            pending = found;
         }
+        drop(engine);
+        self.state = state;
     }
+}
 
-    /// The cheapest published cell with count > 0 in a relation of `c`, or, when every cell
-    /// there is suppressed already, in the relations of those suppressed cells, and so on
-    /// outwards: the nearest cell that adds an unknown to the equations that determine `c`.
-    fn nearest_partner(
-        &self,
-        c: CellId,
-        relations: &[Vec<(CellId, i64)>],
-        index: &[Vec<usize>],
-    ) -> Option<CellId> {
-        let mut seen_cells: BTreeSet<CellId> = BTreeSet::from([c]);
-        let mut seen_relations: BTreeSet<usize> = BTreeSet::new();
-        let mut frontier = vec![c];
-        while !frontier.is_empty() {
-            let mut best: Option<CellId> = None;
-            let mut next = Vec::new();
-            for &cell in &frontier {
-                for &r in &index[cell] {
-                    if !seen_relations.insert(r) {
-                        continue;
-                    }
-                    for &(x, _) in &relations[r] {
-                        if self.state[x] == State::Published {
-                            if self.value[x] > 0
-                                && best.is_none_or(|b| (self.value[x], x) < (self.value[b], b))
-                            {
-                                best = Some(x);
-                            }
-                        } else if seen_cells.insert(x) {
-                            next.push(x);
+/// The cheapest published cell with count > 0 in a relation of `c`, or, when every cell there
+/// is suppressed already, in the relations of those suppressed cells, and so on outwards: the
+/// nearest cell that adds an unknown to the equations that determine `c`.
+fn nearest_partner(
+    c: CellId,
+    value: &[i64],
+    state: &[State],
+    relations: &[Vec<(CellId, i64)>],
+    index: &[Vec<usize>],
+) -> Option<CellId> {
+    let mut seen_cells: BTreeSet<CellId> = BTreeSet::from([c]);
+    let mut seen_relations: BTreeSet<usize> = BTreeSet::new();
+    let mut frontier = vec![c];
+    while !frontier.is_empty() {
+        let mut best: Option<CellId> = None;
+        let mut next = Vec::new();
+        for &cell in &frontier {
+            for &r in &index[cell] {
+                if !seen_relations.insert(r) {
+                    continue;
+                }
+                for &(x, _) in &relations[r] {
+                    if state[x] == State::Published {
+                        if value[x] > 0 && best.is_none_or(|b| (value[x], x) < (value[b], b)) {
+                            best = Some(x);
                         }
+                    } else if seen_cells.insert(x) {
+                        next.push(x);
                     }
                 }
             }
-            if best.is_some() {
-                return best;
-            }
-            frontier = next;
         }
-        None
+        if best.is_some() {
+            return best;
+        }
+        frontier = next;
     }
+    None
+}
 
-    /// Applies `implies` until nothing changes; true when anything was hidden.
-    fn close(&mut self) -> bool {
-        let mut changed = false;
-        loop {
-            let mut again = false;
-            for &(a, b) in &self.implies {
-                if self.state[a] != State::Published && self.state[b] == State::Published {
-                    self.state[b] = State::Secondary;
-                    again = true;
+/// Applies `implies` ((a, b): a hidden hides b) until nothing changes; true when anything was
+/// hidden.
+fn close(implies: &[(CellId, CellId)], state: &mut [State]) -> bool {
+    let mut changed = false;
+    loop {
+        let mut again = false;
+        for &(a, b) in implies {
+            if state[a] != State::Published && state[b] == State::Published {
+                state[b] = State::Secondary;
+                again = true;
+            }
+        }
+        if !again {
+            return changed;
+        }
+        changed = true;
+    }
+}
+
+/// The relations of the connected components (over hidden cells) that hold `seeds`.
+fn component_relations(
+    seeds: &[CellId],
+    relations: &[Vec<(CellId, i64)>],
+    index: &[Vec<usize>],
+    hidden: &[bool],
+) -> Vec<Vec<(CellId, i64)>> {
+    let mut seen_cells = vec![false; hidden.len()];
+    let mut seen_relations = vec![false; relations.len()];
+    let mut stack: Vec<CellId> = seeds.to_vec();
+    for &c in seeds {
+        seen_cells[c] = true;
+    }
+    while let Some(c) = stack.pop() {
+        for &r in &index[c] {
+            if std::mem::replace(&mut seen_relations[r], true) {
+                continue;
+            }
+            for &(x, _) in &relations[r] {
+                if hidden[x] && !std::mem::replace(&mut seen_cells[x], true) {
+                    stack.push(x);
                 }
             }
-            if !again {
-                return changed;
-            }
-            changed = true;
         }
     }
+    relations
+        .iter()
+        .zip(seen_relations)
+        .filter(|(_, seen)| *seen)
+        .map(|(r, _)| r.clone())
+        .collect()
 }
 
 /// Cells suppressed per table: by the primary rules, and added by the secondary ones; and how
