@@ -27,14 +27,14 @@ fn data_dir() -> PathBuf {
         .join("data")
 }
 
-fn tiny() -> PathBuf {
+pub(crate) fn tiny() -> PathBuf {
     data_dir().join("tiny")
 }
 
 /// Exit code (None when killed, e.g. by the timeout) and stdout followed by stderr.
-struct Outcome {
-    code: Option<i32>,
-    text: String,
+pub(crate) struct Outcome {
+    pub(crate) code: Option<i32>,
+    pub(crate) text: String,
 }
 
 impl Outcome {
@@ -50,7 +50,7 @@ impl Outcome {
 }
 
 /// Runs `forloeb` with `args` in the working directory `cwd`.
-fn forloeb<I, S>(cwd: &Path, args: I) -> Outcome
+pub(crate) fn forloeb<I, S>(cwd: &Path, args: I) -> Outcome
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,

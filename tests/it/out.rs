@@ -4,7 +4,6 @@
 //! killed one left. Also the bad-input exits of configuration and peer files.
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,36 +13,14 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::cli::{forloeb, tiny};
+
 const EXIT_BAD_INPUT: i32 = 2;
 /// How long a paused run may take to reach its pause point before the test fails.
 const PAUSE_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn tiny() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny")
-}
-
 fn binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("forloeb")
-}
-
-/// Exit code and stdout followed by stderr.
-struct Outcome {
-    code: Option<i32>,
-    text: String,
-}
-
-fn forloeb<S: AsRef<OsStr>>(cwd: &Path, args: &[S]) -> Outcome {
-    let output = Command::new(binary())
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("forloeb could be started");
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
-    Outcome {
-        code: output.status.code(),
-        text,
-    }
 }
 
 /// Every entry under `dir` (not following links): files by sha256, links by target, folders.
@@ -85,18 +62,23 @@ fn workspace() -> tempfile::TempDir {
     work
 }
 
-fn run_args(out: &str) -> Vec<String> {
+/// `forloeb <command> --extract extract --year <year> --out <out>`.
+fn args(command: &str, year: &str, out: &str) -> Vec<String> {
     [
-        "run",
+        command,
         "--extract",
         "extract",
         "--year",
-        "2024",
+        year,
         "--out",
         out,
     ]
     .map(str::to_owned)
     .to_vec()
+}
+
+fn run_args(out: &str) -> Vec<String> {
+    args("run", "2024", out)
 }
 
 /// Runs `args` in `work` and asserts exit 2, a message holding every fragment, and that not a
@@ -343,19 +325,7 @@ fn an_unreadable_or_invalid_config_or_peers_file_exits_2() {
 fn spells_out_follows_the_same_rule() {
     let work = workspace();
     let w = work.path();
-    let spells = |out: &str| {
-        [
-            "spells",
-            "--extract",
-            "extract",
-            "--year",
-            "2024",
-            "--out",
-            out,
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    };
+    let spells = |out: &str| args("spells", "2024", out);
     fs::write(w.join("mine.parquet"), "not forloeb's").unwrap();
     fs::create_dir(w.join("folder")).unwrap();
     assert_refused(
@@ -419,18 +389,7 @@ fn a_run_killed_at_any_point_leaves_the_previous_report_intact() {
     let work = workspace();
     let w = work.path();
     // The previous report differs from the next one (another year), so a mix would show.
-    let first = forloeb(
-        w,
-        &[
-            "run",
-            "--extract",
-            "extract",
-            "--year",
-            "2023",
-            "--out",
-            "report",
-        ],
-    );
+    let first = forloeb(w, args("run", "2023", "report"));
     assert_eq!(first.code, Some(0), "{}", first.text);
     let previous = snapshot(w);
     for point in ["compute", "tables", "swap"] {
@@ -454,18 +413,7 @@ fn a_run_killed_at_any_point_leaves_the_previous_report_intact() {
             extra.iter().all(|k| k.starts_with(".report.forloeb-tmp-")),
             "killed at {point}: {extra:?}"
         );
-        let next = forloeb(
-            w,
-            &[
-                "run",
-                "--extract",
-                "extract",
-                "--year",
-                "2023",
-                "--out",
-                "report",
-            ],
-        );
+        let next = forloeb(w, args("run", "2023", "report"));
         assert_eq!(next.code, Some(0), "{}", next.text);
         assert!(
             next.text.contains("removed ./.report.forloeb-tmp-")
