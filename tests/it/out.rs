@@ -172,7 +172,7 @@ fn a_symlink_to_a_file_a_folder_or_a_report_is_refused() {
     fs::write(w.join("notes.txt"), "mine").unwrap();
     fs::create_dir(w.join("folder")).unwrap();
     fs::write(w.join("folder/a.txt"), "a").unwrap();
-    assert_eq!(forloeb(w, &run_args("report")).code, Some(0));
+    assert_eq!(forloeb(w, run_args("report")).code, Some(0));
     for (link, to) in [
         ("to-file", "notes.txt"),
         ("to-folder", "folder"),
@@ -188,7 +188,7 @@ fn a_symlink_to_a_file_a_folder_or_a_report_is_refused() {
 fn a_report_with_a_users_file_added_is_refused_and_a_clean_one_replaced() {
     let work = workspace();
     let w = work.path();
-    assert_eq!(forloeb(w, &run_args("report")).code, Some(0));
+    assert_eq!(forloeb(w, run_args("report")).code, Some(0));
     let manifest = fs::read_to_string(w.join("report/manifest.json")).unwrap();
     assert!(
         manifest.contains("\"generator\": \"forloeb\""),
@@ -196,9 +196,9 @@ fn a_report_with_a_users_file_added_is_refused_and_a_clean_one_replaced() {
     );
     // An empty folder and an earlier report are replaced.
     fs::create_dir(w.join("empty")).unwrap();
-    assert_eq!(forloeb(w, &run_args("empty")).code, Some(0));
+    assert_eq!(forloeb(w, run_args("empty")).code, Some(0));
     assert_eq!(snapshot(&w.join("empty")), snapshot(&w.join("report")));
-    assert_eq!(forloeb(w, &run_args("report")).code, Some(0));
+    assert_eq!(forloeb(w, run_args("report")).code, Some(0));
     // Not once a user's file sits beside the tables.
     fs::write(w.join("report/tables/my-notes.txt"), "mine").unwrap();
     assert_refused(
@@ -348,9 +348,9 @@ fn spells_out_follows_the_same_rule() {
     assert_refused(w, &spells("link.parquet"), &["is a symbolic link"]);
     // A file forloeb wrote is replaced by the next export, and nothing else is left.
     let before = snapshot(w);
-    assert_eq!(forloeb(w, &spells("spells.parquet")).code, Some(0));
+    assert_eq!(forloeb(w, spells("spells.parquet")).code, Some(0));
     let first = snapshot(w);
-    assert_eq!(forloeb(w, &spells("spells.parquet")).code, Some(0));
+    assert_eq!(forloeb(w, spells("spells.parquet")).code, Some(0));
     assert_eq!(first, snapshot(w));
     let mut added: Vec<_> = first.keys().filter(|k| !before.contains_key(*k)).collect();
     added.sort();
@@ -433,13 +433,13 @@ fn a_run_killed_at_any_point_leaves_the_previous_report_intact() {
         "the 2024 report differs from the 2023 one"
     );
     let fresh = work.path().join("fresh");
-    assert_eq!(forloeb(w, &run_args("fresh")).code, Some(0));
+    assert_eq!(forloeb(w, run_args("fresh")).code, Some(0));
     assert_eq!(
         new_report,
         snapshot(&fresh),
         "after the swap the new report is whole"
     );
-    let next = forloeb(w, &run_args("report"));
+    let next = forloeb(w, run_args("report"));
     assert!(
         next.text.contains("left by an interrupted forloeb run"),
         "{}",
