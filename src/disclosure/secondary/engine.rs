@@ -717,11 +717,25 @@ mod tests {
             left.dedup();
             prop_assert_eq!(&left, &res.unresolved);
             prop_assert_eq!(run(&value, &primary, &tables, &lines).0, state.clone());
-            // Every suppressed cell has a count > 0 here, so a partner path always exists; and
-            // the exact attacker over all relations together finds nothing.
+            // Every suppressed cell has a count > 0 here, so a partner path always exists.
             prop_assert!(res.unresolved.is_empty(), "{:?}", res.unresolved);
-            let hidden: Vec<bool> = state.iter().map(|&s| s != State::Published).collect();
-            let found = super::super::audit::determined(value.len(), &relations(&tables, &lines), &hidden);
+
+            // The whole secondary procedure (these rules, then the exact attacker's repairs
+            // across linked sub-tables): the attacker over all relations together finds
+            // nothing, and the primary cells stay hidden.
+            let n = value.len();
+            let mut cells = super::super::Cells {
+                value: value.clone(),
+                state: (0..n).map(|c| if primary.contains(&c) { State::Primary } else { State::Published }).collect(),
+                places: vec![Vec::new(); n],
+                tables,
+                lines: lines.to_vec(),
+                implies: Vec::new(),
+            };
+            cells.protect();
+            prop_assert!(primary.iter().all(|&p| cells.state[p] == State::Primary));
+            let hidden: Vec<bool> = cells.state.iter().map(|&s| s != State::Published).collect();
+            let found = super::super::audit::determined(n, &relations(&cells.tables, &cells.lines), &hidden);
             prop_assert!(found.is_empty(), "determined: {:?}", found);
         }
     }
