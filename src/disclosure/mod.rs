@@ -45,6 +45,7 @@ pub struct SafeTables {
     tables: Vec<Table>,
     suppressed: Vec<(&'static str, Suppression)>,
     notes: Vec<String>,
+    hierarchy: Hierarchy,
 }
 
 impl SafeTables {
@@ -60,6 +61,11 @@ impl SafeTables {
     /// What was not computed and why.
     pub fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    /// The unit hierarchy the tables were protected with (the run's peer groups).
+    pub fn hierarchy(&self) -> &Hierarchy {
+        &self.hierarchy
     }
 }
 
@@ -237,6 +243,7 @@ fn protect(
         tables: safe,
         suppressed,
         notes: tables_notes,
+        hierarchy: hierarchy.clone(),
     })
 }
 

@@ -14,7 +14,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 use polars::prelude::*;
 
-use crate::disclosure::SafeTables;
+use crate::disclosure::{Hierarchy, SafeTables};
 use crate::error::Error;
 use crate::measures::duration::{CIF, CI_HI, CI_LO, ENTRY_YEAR, EXIT_CLASS, SURVIVAL, T_DAYS};
 use crate::measures::{floats, ints, texts as strs, Table};
@@ -108,7 +108,7 @@ pub fn write_all(safe: &SafeTables, dir: &Path) -> Result<(), Error> {
     }
     if let Some(t) = table("indicators") {
         for measure in HEADLINE_MEASURES {
-            let chart = IndicatorChart::from(t, measure)?;
+            let chart = IndicatorChart::from(t, measure, safe.hierarchy())?;
             render_sized(
                 &chart.bars(),
                 &charts,
@@ -549,7 +549,9 @@ struct IndicatorChart {
 type Bar = (String, f64, Option<f64>);
 
 impl IndicatorChart {
-    fn from(t: &Table, measure: &str) -> Result<Self, Error> {
+    /// `peers`: the peer groups the run used (from `--peers` when given), so each bar's mark
+    /// is its own peer group's value.
+    fn from(t: &Table, measure: &str, peers: &Hierarchy) -> Result<Self, Error> {
         use crate::measures::indicators::{MEASURE, VALUE};
         let df =
             t.df.clone()
@@ -563,27 +565,6 @@ impl IndicatorChart {
             strs(&df, out::GROUP)?,
         );
         let values = floats(&df, VALUE)?;
-        let peer_of: std::collections::HashMap<String, String> =
-            crate::reference::Reference::load(None)
-                .ok()
-                .and_then(|r| {
-                    let codes = r
-                        .municipalities
-                        .column(crate::reference::CODE)
-                        .ok()?
-                        .i32()
-                        .ok()?
-                        .clone();
-                    let peers = strs(&r.municipalities, crate::reference::PEER_GROUP).ok()?;
-                    Some(
-                        codes
-                            .iter()
-                            .zip(peers)
-                            .filter_map(|(c, p)| Some((c?.to_string(), p)))
-                            .collect(),
-                    )
-                })
-                .unwrap_or_default();
         let value_of = |level: &str, unit: &str, group: &str| {
             (0..df.height())
                 .find(|&i| levels[i] == level && units[i] == unit && groups[i] == group)
@@ -594,8 +575,8 @@ impl IndicatorChart {
             let mut bars: Vec<Bar> = (0..df.height())
                 .filter(|&i| levels[i] == out::LEVEL_MUNICIPALITY && groups[i] == g)
                 .filter_map(|i| {
-                    let peer = peer_of
-                        .get(&units[i])
+                    let peer = peers
+                        .peer_of(&units[i])
                         .and_then(|p| value_of(out::LEVEL_PEER_GROUP, p, &g));
                     Some((names[i].clone(), values[i]?, peer))
                 })
@@ -757,5 +738,40 @@ impl Chart for IndicatorPanels<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measures::indicators::{MEASURE, VALUE};
+
+    #[test]
+    fn each_bar_is_marked_with_the_peer_group_of_the_peers_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("peers.csv");
+        std::fs::write(&file, "code,peer_group\n101,Mine\n147,Hovedstadskommuner\n").unwrap();
+        let reference = crate::reference::Reference::load(Some(&file)).unwrap();
+        let peers = Hierarchy::new(&reference).unwrap();
+        let df = df!(
+            out::LEVEL => ["municipality", "peer_group", "peer_group", "national"],
+            out::UNIT => ["101", "Mine", "Hovedstadskommuner", "DK"],
+            out::UNIT_NAME => ["København", "Mine", "Hovedstadskommuner", "Danmark"],
+            out::GROUP => ["all", "all", "all", "all"],
+            MEASURE => ["passive_12m"; 4],
+            VALUE => [0.5, 0.7, 0.1, 0.4],
+        )
+        .unwrap();
+        let table = Table {
+            name: "indicators",
+            df,
+            keys: vec![],
+            definition: String::new(),
+        };
+        let chart = IndicatorChart::from(&table, "passive_12m", &peers).unwrap();
+        let (group, bars, national) = &chart.groups[0];
+        assert_eq!(group, "all");
+        assert_eq!(bars, &vec![("København".to_owned(), 0.5, Some(0.7))]);
+        assert_eq!(*national, Some(0.4));
     }
 }

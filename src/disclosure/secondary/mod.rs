@@ -82,6 +82,11 @@ impl Hierarchy {
         })
     }
 
+    /// The peer group of a municipality (its code as text).
+    pub fn peer_of(&self, municipality: &str) -> Option<&str> {
+        self.peer_of.get(municipality).map(String::as_str)
+    }
+
     /// The sub-tables of the hierarchy for one variable over (unit, group): per peer group its
     /// municipalities plus its total × the groups plus `all`, and the peer groups plus the
     /// country × the groups plus `all`. `cell` gives the cell of a (unit, group), if any.
