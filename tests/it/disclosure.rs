@@ -180,3 +180,19 @@ fn every_value_of_a_suppressed_cohort_is_null_and_flagged_in_all_three_duration_
         .unwrap()
         .all());
 }
+
+#[test]
+fn protecting_the_same_tables_twice_gives_the_same_tables() {
+    let r = report(&sample());
+    let config = &r.computed.effective.config;
+    let once = disclosure::apply(r.computed.tables.clone(), config, &r.hierarchy).unwrap();
+    let twice = disclosure::apply(r.computed.tables.clone(), config, &r.hierarchy).unwrap();
+    for (a, b) in once.tables().iter().zip(twice.tables()) {
+        assert!(
+            a.df.equals_missing(&b.df),
+            "{} differs between runs",
+            a.name
+        );
+    }
+    assert_eq!(once.suppressed(), twice.suppressed());
+}

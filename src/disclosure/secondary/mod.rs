@@ -577,12 +577,13 @@ pub fn apply(
     Ok(counts)
 }
 
-/// Cells of `indicators`, by (unit, group, measure): numerator and denominator.
-type IndicatorCells = HashMap<(String, String, String), (Option<CellId>, Option<CellId>)>;
+/// Cells of `indicators`, by (unit, group, measure): numerator and denominator. Sorted, so
+/// that the lines built from it come in the same order every run.
+type IndicatorCells = BTreeMap<(String, String, String), (Option<CellId>, Option<CellId>)>;
 
 fn indicators(f: &Frames, h: &Hierarchy, cells: &mut Cells) -> Result<IndicatorCells, Error> {
     let Some((raw, safe)) = f.get("indicators") else {
-        return Ok(HashMap::new());
+        return Ok(BTreeMap::new());
     };
     let (unit, group, measure) = (
         texts(raw, out::UNIT)?,
