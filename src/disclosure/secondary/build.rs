@@ -1,0 +1,475 @@
+//! From tables to cells: one builder per table family, each adding its cells, sub-tables,
+//! lines and consequences to [`Cells`].
+
+use super::*;
+
+/// Measures whose denominators are one figure (MEASURES.md §7): the stock shares; the
+/// six-month measures; activation and meetings per target person-day (with the `fte` row).
+const SHARED_DENOMINATORS: [&[&str]; 3] = [
+    &[
+        "long_term_share",
+        "long_term_5y_share",
+        "support_80pct_5y_share",
+    ],
+    &[
+        "meetings_4_in_6m",
+        "offer_6m",
+        "rule_4_plus_1",
+        "company_offer_6m",
+    ],
+    &["activation_rate", "meetings_per_year"],
+];
+/// Bands whose sum is the `long_term_share` numerator (more than two years).
+const LONG_TERM_BANDS: [&str; 3] = ["2-3y", "3-5y", "5y+"];
+/// Cost of hiding a survival value S(h) as a partner of a hidden incidence class: far above
+/// any class, so a class is always preferred (hiding S(h) hides all four classes with it).
+const SURVIVAL_COST: i64 = 1 << 40;
+/// Incidence and survival values are probabilities; as partner costs they are scaled to
+/// integers (only their order matters).
+const PROBABILITY_SCALE: f64 = 1e9;
+
+/// The tables by name, before (`raw`) and after (`safe`) the primary rules.
+pub(super) struct Frames<'a> {
+    pub(super) raw: &'a [Table],
+    pub(super) safe: &'a [Table],
+}
+
+impl Frames<'_> {
+    fn get(&self, name: &str) -> Option<(&DataFrame, &DataFrame)> {
+        let find = |ts: &[Table]| ts.iter().position(|t| t.name == name);
+        let i = find(self.raw)?;
+        let j = find(self.safe)?;
+        Some((&self.raw[i].df, &self.safe[j].df))
+    }
+}
+
+/// A column before and after the primary rules: the value, and whether it was hidden.
+fn figures(raw: &DataFrame, safe: &DataFrame, c: &str) -> PolarsResult<Vec<Option<(i64, bool)>>> {
+    let (a, b) = (ints(raw, c)?, ints(safe, c)?);
+    Ok(a.into_iter()
+        .zip(b)
+        .map(|(a, b)| a.map(|a| (a, b.is_none())))
+        .collect())
+}
+
+/// Groups of a table, sorted, with `all` last (the total column of every sub-table).
+fn group_list(group: &[String]) -> Vec<String> {
+    let mut set: BTreeSet<String> = group.iter().cloned().collect();
+    set.remove(s::ALL_GROUPS);
+    set.into_iter().chain([s::ALL_GROUPS.to_owned()]).collect()
+}
+
+/// Cells of `indicators`, by (unit, group, measure): numerator and denominator. Sorted, so
+/// that the lines built from it come in the same order every run.
+type IndicatorCells = BTreeMap<(String, String, String), (Option<CellId>, Option<CellId>)>;
+
+pub(super) fn indicators(
+    f: &Frames,
+    h: &Hierarchy,
+    cells: &mut Cells,
+) -> Result<IndicatorCells, Error> {
+    let Some((raw, safe)) = f.get("indicators") else {
+        return Ok(BTreeMap::new());
+    };
+    let (unit, group, measure) = (
+        texts(raw, out::UNIT)?,
+        texts(raw, out::GROUP)?,
+        texts(raw, MEASURE)?,
+    );
+    let num = figures(raw, safe, NUMERATOR)?;
+    let den = figures(raw, safe, DENOMINATOR)?;
+    let family = |m: &str| {
+        SHARED_DENOMINATORS
+            .iter()
+            .position(|f| f.contains(&m))
+            .map_or_else(|| m.to_owned(), |i| format!("family {i}"))
+    };
+    let mut shared: HashMap<(String, String, String, i64), CellId> = HashMap::new();
+    let mut map = IndicatorCells::new();
+    for row in 0..raw.height() {
+        let n = num[row].map(|(v, hid)| cells.add(v, hid, Place::Numerator(row)));
+        let d = den[row].map(|(v, hid)| {
+            let key = (
+                unit[row].clone(),
+                group[row].clone(),
+                family(&measure[row]),
+                v,
+            );
+            match shared.get(&key) {
+                Some(&id) => {
+                    cells.also(id, hid, Place::Denominator(row));
+                    id
+                }
+                None => {
+                    let id = cells.add(v, hid, Place::Denominator(row));
+                    shared.insert(key, id);
+                    id
+                }
+            }
+        });
+        if let (Some(n), Some(d)) = (n, d) {
+            // A hidden denominator with a published numerator and value gives itself away.
+            cells.implies.push((d, n));
+        }
+        map.insert(
+            (unit[row].clone(), group[row].clone(), measure[row].clone()),
+            (n, d),
+        );
+    }
+    let groups = group_list(&group);
+    let measures: BTreeSet<&String> = measure.iter().collect();
+    for m in measures {
+        for pick in [0, 1] {
+            let t = h.unit_group(&groups, |u, g| {
+                map.get(&(u.to_owned(), g.to_owned(), m.clone()))
+                    .and_then(|nd| if pick == 0 { nd.0 } else { nd.1 })
+            });
+            cells.tables.extend(t);
+        }
+    }
+    // cancel_share: its denominator less its numerator is the meetings_per_year numerator.
+    for ((u, g, m), (n, d)) in &map {
+        if m != "cancel_share" {
+            continue;
+        }
+        let other = map
+            .get(&(u.clone(), g.clone(), "meetings_per_year".to_owned()))
+            .and_then(|nd| nd.0);
+        if let (Some(n), Some(d)) = (n, d) {
+            cells.lines.push(Line {
+                members: [Some(*n), other].into_iter().flatten().collect(),
+                total: Some(*d),
+            });
+        }
+    }
+    Ok(map)
+}
+
+fn indicator_cell(map: &IndicatorCells, u: &str, g: &str, m: &str, den: bool) -> Option<CellId> {
+    map.get(&(u.to_owned(), g.to_owned(), m.to_owned()))
+        .and_then(|nd| if den { nd.1 } else { nd.0 })
+}
+
+pub(super) fn stock(
+    f: &Frames,
+    h: &Hierarchy,
+    ind: &IndicatorCells,
+    cells: &mut Cells,
+) -> Result<(), Error> {
+    let Some((raw, safe)) = f.get("stock_duration") else {
+        return Ok(());
+    };
+    let (unit, group, band) = (
+        texts(raw, out::UNIT)?,
+        texts(raw, out::GROUP)?,
+        texts(raw, out::DURATION_BAND)?,
+    );
+    let persons = figures(raw, safe, out::PERSONS)?;
+    let mut map: HashMap<(String, String, usize), CellId> = HashMap::new();
+    for row in 0..raw.height() {
+        let Some((v, hid)) = persons[row] else {
+            continue;
+        };
+        let Some(b) = DURATION_BANDS.iter().position(|(l, _)| *l == band[row]) else {
+            continue;
+        };
+        // The 5y+ band is the long_term_5y_share numerator.
+        let same = (band[row] == "5y+")
+            .then(|| indicator_cell(ind, &unit[row], &group[row], "long_term_5y_share", false))
+            .flatten()
+            .filter(|&id| cells.value[id] == v);
+        let id = match same {
+            Some(id) => {
+                cells.also(id, hid, Place::Band(row));
+                id
+            }
+            None => cells.add(v, hid, Place::Band(row)),
+        };
+        map.insert((unit[row].clone(), group[row].clone(), b), id);
+    }
+    let groups = group_list(&group);
+    let bands = DURATION_BANDS.len();
+    // The stock on R (the stock shares' denominator) is the bands' total; where no published
+    // figure equals it, it is an unknown (a cell with no place), not a known zero.
+    let mut sums: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for ((u, g, _), &id) in &map {
+        *sums.entry((u.clone(), g.clone())).or_default() += cells.value[id];
+    }
+    for ((u, g), sum) in sums {
+        let total = indicator_cell(ind, &u, &g, "long_term_share", true)
+            .filter(|&id| cells.value[id] == sum)
+            .unwrap_or_else(|| cells.unknown(sum));
+        map.insert((u, g, bands), total);
+    }
+    cells.tables.extend(h.cube(&groups, bands + 1, |u, g, x| {
+        map.get(&(u.to_owned(), g.to_owned(), x)).copied()
+    }));
+    for u in h.units() {
+        for g in &groups {
+            let Some(total) = indicator_cell(ind, &u, g, "long_term_share", false) else {
+                continue;
+            };
+            let members = LONG_TERM_BANDS
+                .iter()
+                .filter_map(|b| DURATION_BANDS.iter().position(|(l, _)| l == b))
+                .filter_map(|b| map.get(&(u.clone(), g.clone(), b)).copied())
+                .collect();
+            cells.lines.push(Line {
+                members,
+                total: Some(total),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn fte(
+    f: &Frames,
+    h: &Hierarchy,
+    ind: &IndicatorCells,
+    cells: &mut Cells,
+) -> Result<(), Error> {
+    let Some((raw, safe)) = f.get("fte") else {
+        return Ok(());
+    };
+    let (unit, group) = (texts(raw, out::UNIT)?, texts(raw, out::GROUP)?);
+    let days = figures(raw, safe, out::PERSON_DAYS)?;
+    let mut map: HashMap<(String, String), CellId> = HashMap::new();
+    for row in 0..raw.height() {
+        let Some((v, hid)) = days[row] else { continue };
+        // Target person-days are the activation_rate denominator.
+        let same = indicator_cell(ind, &unit[row], &group[row], "activation_rate", true)
+            .filter(|&id| cells.value[id] == v);
+        let id = match same {
+            Some(id) => {
+                cells.also(id, hid, Place::PersonDays(row));
+                id
+            }
+            None => cells.add(v, hid, Place::PersonDays(row)),
+        };
+        map.insert((unit[row].clone(), group[row].clone()), id);
+    }
+    let groups = group_list(&group);
+    cells.tables.extend(h.unit_group(&groups, |u, g| {
+        map.get(&(u.to_owned(), g.to_owned())).copied()
+    }));
+    Ok(())
+}
+
+pub(super) fn destinations(f: &Frames, h: &Hierarchy, cells: &mut Cells) -> Result<(), Error> {
+    let Some((raw, safe)) = f.get("exit_destinations") else {
+        return Ok(());
+    };
+    let (unit, group, dest) = (
+        texts(raw, out::UNIT)?,
+        texts(raw, out::GROUP)?,
+        texts(raw, DESTINATION)?,
+    );
+    let lag = ints(raw, LAG_DAYS)?;
+    let spells = figures(raw, safe, SPELLS)?;
+    let total = ints(raw, TOTAL)?;
+    let share_shown: Vec<bool> = floats(safe, SHARE)?.iter().map(Option::is_some).collect();
+    let destinations: Vec<String> = dest
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let lags: BTreeSet<i64> = lag.iter().flatten().copied().collect();
+    let mut map: HashMap<(i64, String, String, usize), CellId> = HashMap::new();
+    let mut row = 0;
+    while row < raw.height() {
+        // Rows are sorted by level, unit, group, lag, destination: one lag's block.
+        let mut end = row;
+        while end < raw.height()
+            && (&unit[end], &group[end], lag[end]) == (&unit[row], &group[row], lag[row])
+        {
+            end += 1;
+        }
+        let l = lag[row].unwrap_or(0);
+        for r in row..end {
+            if let (Some((v, hid)), Ok(x)) = (spells[r], destinations.binary_search(&dest[r])) {
+                let id = cells.add(v, hid, Place::Destination(r));
+                map.insert((l, unit[r].clone(), group[r].clone(), x), id);
+            }
+        }
+        let known = (row..end).any(|r| spells[r].is_some_and(|(_, hid)| !hid) && share_shown[r]);
+        let t = total[row].unwrap_or(0);
+        let id = cells.add(t, !known, Place::LagTotal(row, end - row));
+        map.insert(
+            (l, unit[row].clone(), group[row].clone(), destinations.len()),
+            id,
+        );
+        row = end;
+    }
+    let groups = group_list(&group);
+    for l in lags {
+        cells
+            .tables
+            .extend(h.cube(&groups, destinations.len() + 1, |u, g, x| {
+                map.get(&(l, u.to_owned(), g.to_owned(), x)).copied()
+            }));
+    }
+    Ok(())
+}
+
+/// A cohort: (unit, entry year, group).
+pub(super) type Cohort = (String, i64, String);
+
+pub(super) fn cohort_keys(df: &DataFrame) -> PolarsResult<Vec<Cohort>> {
+    let (u, g) = (texts(df, out::UNIT)?, texts(df, out::GROUP)?);
+    let y = ints(df, ENTRY_YEAR)?;
+    Ok(u.into_iter()
+        .zip(y)
+        .zip(g)
+        .map(|((u, y), g)| (u, y.unwrap_or(0), g))
+        .collect())
+}
+
+pub(super) fn duration(
+    f: &Frames,
+    h: &Hierarchy,
+    horizons: &[i32],
+    cells: &mut Cells,
+) -> Result<(), Error> {
+    let (Some((raw, safe)), Some((craw, csafe)), Some((iraw, isafe))) = (
+        f.get("duration_cohorts"),
+        f.get("survival_curves"),
+        f.get("cumulative_incidence"),
+    ) else {
+        return Ok(());
+    };
+    let keys = cohort_keys(raw)?;
+    let spells = figures(raw, safe, COHORT_SPELLS)?;
+    let events = figures(raw, safe, EVENTS)?;
+    let censored = figures(raw, safe, CENSORED)?;
+    // (spells, events, censored) cells per cohort.
+    let mut cohort: HashMap<&Cohort, [Option<CellId>; 3]> = HashMap::new();
+    for (row, key) in keys.iter().enumerate() {
+        let sp = spells[row].map(|(v, hid)| cells.add(v, hid, Place::Cohort(row)));
+        let ev = events[row].map(|(v, hid)| cells.add(v, hid, Place::Events(row)));
+        let ce = censored[row].map(|(v, hid)| cells.add(v, hid, Place::Events(row)));
+        if let (Some(sp), Some(ev), Some(ce)) = (sp, ev, ce) {
+            cells
+                .implies
+                .extend([(sp, ev), (sp, ce), (ev, ce), (ce, ev)]);
+        }
+        cohort.insert(key, [sp, ev, ce]);
+    }
+    let groups = group_list(&keys.iter().map(|k| k.2.clone()).collect::<Vec<_>>());
+    let years: BTreeSet<i64> = keys.iter().map(|k| k.1).collect();
+    for &y in &years {
+        // events + censored = spells.
+        cells.tables.extend(h.cube(&groups, 3, |u, g, x| {
+            let [sp, ev, ce] = *cohort.get(&(u.to_owned(), y, g.to_owned()))?;
+            [ev, ce, sp][x]
+        }));
+    }
+
+    // Curve points: at_risk and events_cum per (entry year, t) over units × groups.
+    let ckeys = cohort_keys(craw)?;
+    let t = ints(craw, T_DAYS)?;
+    let at_risk = ints(craw, AT_RISK)?;
+    let events_cum = ints(craw, EVENTS_CUM)?;
+    let shown: Vec<bool> = csafe
+        .column(PUBLISHED)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    // (at_risk, events_cum) cells per cohort and t; the last t of each cohort's curve.
+    let mut point: HashMap<(&Cohort, i64), (Option<CellId>, CellId)> = HashMap::new();
+    let mut last_t: HashMap<&Cohort, i64> = HashMap::new();
+    let mut grid: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    for (row, key) in ckeys.iter().enumerate() {
+        let t = t[row].unwrap_or(0);
+        let hid = !shown[row];
+        let [sp, _, _] = cohort.get(key).copied().unwrap_or([None; 3]);
+        let n = at_risk[row].unwrap_or(0);
+        // At t = 0 the spells at risk are the cohort's spells.
+        let risk = match sp.filter(|&id| t == 0 && cells.value[id] == n) {
+            Some(id) => {
+                cells.also(id, hid, Place::Point(row));
+                id
+            }
+            None => cells.add(n, hid, Place::Point(row)),
+        };
+        let ev = cells.add(events_cum[row].unwrap_or(0), hid, Place::Point(row));
+        cells.implies.extend([(risk, ev), (ev, risk)]);
+        if let Some(sp) = sp {
+            cells.implies.extend([(sp, risk), (sp, ev)]);
+        }
+        point.insert((key, t), (Some(risk), ev));
+        last_t.insert(key, t);
+        grid.entry(key.1).or_default().insert(t);
+    }
+    for (y, ts) in &grid {
+        for &t in ts {
+            for pick in [0, 1] {
+                cells.tables.extend(h.unit_group(&groups, |u, g| {
+                    let key = (u.to_owned(), *y, g.to_owned());
+                    let (key, _) = cohort.get_key_value(&key)?;
+                    match point.get(&(key, t)) {
+                        Some(&(risk, ev)) => {
+                            if pick == 0 {
+                                risk
+                            } else {
+                                Some(ev)
+                            }
+                        }
+                        // After its curve ended a cohort has nobody at risk (a known zero)
+                        // and all its events: the cohort's events cell.
+                        None if last_t.get(key).is_some_and(|&l| l < t) && pick == 1 => {
+                            cohort.get(key).and_then(|c| c[1])
+                        }
+                        None => None,
+                    }
+                }));
+            }
+        }
+    }
+
+    // Incidence: per cohort and horizon the four classes and S(h) sum to 1.
+    let mut survival: HashMap<(&Cohort, i64), CellId> = HashMap::new();
+    for (j, hz) in horizons.iter().enumerate() {
+        let (a, b) = (
+            floats(raw, &format!("s_{hz}"))?,
+            floats(safe, &format!("s_{hz}"))?,
+        );
+        for (row, key) in keys.iter().enumerate() {
+            if let Some(v) = a[row] {
+                let cost = SURVIVAL_COST + (v * PROBABILITY_SCALE) as i64;
+                let id = cells.add(cost, b[row].is_none(), Place::Survival(row, j));
+                if let Some(sp) = cohort.get(key).and_then(|c| c[0]) {
+                    cells.implies.push((sp, id));
+                }
+                survival.insert((key, i64::from(*hz)), id);
+            }
+        }
+    }
+    let ikeys = cohort_keys(iraw)?;
+    let it = ints(iraw, T_DAYS)?;
+    let (a, b) = (floats(iraw, CIF)?, floats(isafe, CIF)?);
+    let mut lines: BTreeMap<(&Cohort, i64), Vec<CellId>> = BTreeMap::new();
+    for (row, key) in ikeys.iter().enumerate() {
+        let Some(v) = a[row] else { continue };
+        let id = cells.add(
+            (v * PROBABILITY_SCALE) as i64,
+            b[row].is_none(),
+            Place::Incidence(row),
+        );
+        let hz = it[row].unwrap_or(0);
+        if let Some(&s) = survival.get(&(key, hz)) {
+            cells.implies.push((s, id));
+        }
+        lines.entry((key, hz)).or_default().push(id);
+    }
+    for ((key, hz), mut members) in lines {
+        members.extend(survival.get(&(key, hz)));
+        cells.lines.push(Line {
+            members,
+            total: None,
+        });
+    }
+    Ok(())
+}

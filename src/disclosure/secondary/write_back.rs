@@ -1,0 +1,140 @@
+//! From cells back to tables: every figure of a cell the secondary rules hid is nulled where it
+//! is printed.
+
+use super::*;
+
+/// Hides, in `safe`, every figure of every cell the secondary rules suppressed, sets
+/// `suppressed` on its row, and drops the unpublished `survival_curves` points.
+pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) -> Result<(), Error> {
+    // Rows to hide per (table, column set).
+    let mut hide: BTreeMap<(&'static str, Vec<String>), BTreeSet<usize>> = BTreeMap::new();
+    let mut add = |table: &'static str, columns: &[&str], row: usize| {
+        hide.entry((table, columns.iter().map(|c| (*c).to_owned()).collect()))
+            .or_default()
+            .insert(row);
+    };
+    let s_columns: Vec<String> = horizons
+        .iter()
+        .flat_map(|h| [format!("s_{h}"), format!("s_{h}_lo"), format!("s_{h}_hi")])
+        .collect();
+    let mut cohort_columns: Vec<&str> =
+        vec![COHORT_SPELLS, out::PERSONS, EVENTS, CENSORED, MEDIAN_DAYS];
+    cohort_columns.extend(s_columns.iter().map(String::as_str));
+    for (id, places) in cells.places.iter().enumerate() {
+        if cells.state[id] != State::Secondary {
+            continue;
+        }
+        for &p in places {
+            match p {
+                Place::Numerator(r) => add(
+                    "indicators",
+                    &[NUMERATOR, VALUE, CI_LO, CI_HI, PERSONS_NUM],
+                    r,
+                ),
+                Place::Denominator(r) => add("indicators", &[DENOMINATOR, out::PERSONS], r),
+                Place::Band(r) => add("stock_duration", &[out::PERSONS], r),
+                Place::PersonDays(r) => add("fte", &[out::PERSON_DAYS, out::FTE, out::PERSONS], r),
+                Place::Destination(r) => add("exit_destinations", &[SPELLS, SHARE], r),
+                Place::LagTotal(start, len) => {
+                    for r in start..start + len {
+                        add("exit_destinations", &[SHARE], r);
+                    }
+                }
+                Place::Cohort(r) => add("duration_cohorts", &cohort_columns, r),
+                Place::Events(r) => add("duration_cohorts", &[EVENTS, CENSORED], r),
+                Place::Point(r) => add("survival_curves", &[PUBLISHED], r),
+                Place::Survival(r, j) => {
+                    let h = horizons[j];
+                    add(
+                        "duration_cohorts",
+                        &[
+                            &format!("s_{h}"),
+                            &format!("s_{h}_lo"),
+                            &format!("s_{h}_hi"),
+                        ],
+                        r,
+                    );
+                }
+                Place::Incidence(r) => add("cumulative_incidence", &[CIF], r),
+            }
+        }
+    }
+    // Every row of a hidden cohort in cumulative_incidence says so, null value or not.
+    let cohorts_hidden: BTreeSet<Cohort> = match safe.iter().find(|t| t.name == "duration_cohorts")
+    {
+        Some(t) => {
+            let keys = cohort_keys(&t.df)?;
+            cells
+                .places
+                .iter()
+                .enumerate()
+                .filter(|(id, _)| cells.state[*id] == State::Secondary)
+                .flat_map(|(_, places)| places.iter())
+                .filter_map(|p| match p {
+                    Place::Cohort(r) => Some(keys[*r].clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+        None => BTreeSet::new(),
+    };
+    for table in safe.iter_mut() {
+        let height = table.df.height();
+        let mut flagged = vec![false; height];
+        if table.name == "cumulative_incidence" && !cohorts_hidden.is_empty() {
+            for (r, key) in cohort_keys(&table.df)?.iter().enumerate() {
+                flagged[r] |= cohorts_hidden.contains(key);
+            }
+        }
+        for ((name, columns), rows) in &hide {
+            if *name != table.name {
+                continue;
+            }
+            let mask: Vec<bool> = (0..height).map(|r| rows.contains(&r)).collect();
+            for c in columns {
+                let s = table.df.column(c)?.as_materialized_series().clone();
+                let hidden = if c == PUBLISHED {
+                    let keep = BooleanChunked::from_slice(
+                        "keep".into(),
+                        &mask.iter().map(|m| !m).collect::<Vec<_>>(),
+                    );
+                    (s.bool()? & &keep).into_series()
+                } else {
+                    let keep = BooleanChunked::from_slice(
+                        "keep".into(),
+                        &mask.iter().map(|m| !m).collect::<Vec<_>>(),
+                    );
+                    s.zip_with(
+                        &keep,
+                        &Series::full_null(c.as_str().into(), height, s.dtype()),
+                    )?
+                };
+                table
+                    .df
+                    .with_column(hidden.with_name(c.as_str().into()).into_column())?;
+            }
+            for r in rows {
+                flagged[*r] = true;
+            }
+        }
+        if table
+            .df
+            .get_column_names()
+            .iter()
+            .any(|c| c.as_str() == out::SUPPRESSED)
+        {
+            let before: Vec<bool> = table
+                .df
+                .column(out::SUPPRESSED)?
+                .bool()?
+                .iter()
+                .map(|v| v.unwrap_or(false))
+                .collect();
+            let after: Vec<bool> = before.iter().zip(&flagged).map(|(a, b)| *a || *b).collect();
+            table
+                .df
+                .with_column(Column::new(out::SUPPRESSED.into(), after))?;
+        }
+    }
+    Ok(())
+}
