@@ -438,8 +438,9 @@ pub(super) fn duration(
         );
         for (row, key) in keys.iter().enumerate() {
             if let Some(v) = a[row] {
-                let cost = SURVIVAL_COST + (v * PROBABILITY_SCALE) as i64;
-                let id = cells.add(cost, b[row].is_none(), Place::Survival(row, j));
+                let scaled = (v * PROBABILITY_SCALE) as i64;
+                let id = cells.add(scaled, b[row].is_none(), Place::Survival(row, j));
+                cells.cost[id] = SURVIVAL_COST + scaled;
                 if let Some(sp) = cohort.get(key).and_then(|c| c[0]) {
                     cells.implies.push((sp, id));
                 }

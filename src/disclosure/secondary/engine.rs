@@ -726,6 +726,7 @@ mod tests {
             let n = value.len();
             let mut cells = super::super::Cells {
                 value: value.clone(),
+                cost: value.clone(),
                 state: (0..n).map(|c| if primary.contains(&c) { State::Primary } else { State::Published }).collect(),
                 places: vec![Vec::new(); n],
                 tables,

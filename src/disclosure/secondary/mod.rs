@@ -89,7 +89,11 @@ impl Place {
 /// The cells of a report with their relations.
 #[derive(Debug, Default)]
 struct Cells {
+    /// The figure (a count, or a probability for survival and incidence values).
     value: Vec<i64>,
+    /// What hiding the cell costs when partners are chosen: its count, raised for cells whose
+    /// hiding takes many others with it (see `build`).
+    cost: Vec<i64>,
     state: Vec<State>,
     places: Vec<Vec<Place>>,
     tables: Vec<SubTable>,
@@ -113,6 +117,7 @@ impl Cells {
 
     fn add(&mut self, value: i64, suppressed: bool, place: Place) -> CellId {
         self.value.push(value);
+        self.cost.push(value);
         self.state.push(if suppressed {
             State::Primary
         } else {
@@ -126,6 +131,7 @@ impl Cells {
     /// place, so the relations through it tell the attacker nothing.
     fn unknown(&mut self, value: i64) -> CellId {
         self.value.push(value);
+        self.cost.push(value);
         self.state.push(State::Primary);
         self.places.push(Vec::new());
         self.value.len() - 1
@@ -176,7 +182,7 @@ impl Cells {
                         .filter(|&c| state[c] != State::Published && !before[c])
                         .collect()
                 });
-                engine.protect(&self.value, &mut state, changed.as_deref());
+                engine.protect(&self.cost, &mut state, changed.as_deref());
                 passed = Some(state.iter().map(|s| *s != State::Published).collect());
                 if !close(&self.implies, &mut state) {
                     break;
@@ -199,7 +205,7 @@ impl Cells {
                 if index[c].iter().any(|r| touched.contains(r)) {
                     continue;
                 }
-                let partner = nearest_partner(c, &self.value, &state, &relations, &index);
+                let partner = nearest_partner(c, &self.cost, &state, &relations, &index);
                 if let Some(p) = partner {
                     state[p] = State::Secondary;
                     touched.extend(index[p].iter().copied());
