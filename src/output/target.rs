@@ -73,16 +73,17 @@ impl Target {
             ));
         }
         let parent = parent_of(out);
-        let created = create_parents(&parent)?;
-        let target = Target {
+        let mut target = Target {
             out: out.to_path_buf(),
             kind,
             building: sibling(&parent, name, "tmp"),
-            created,
+            created: Vec::new(),
             committed: false,
         };
+        // Everything that can refuse runs before a folder is created.
         target.refuse_extract_overlap(extract)?;
         target.check_replaceable()?;
+        target.created = create_parents(&parent)?;
         target.remove_leftovers(&parent, name)?;
         target.reserve()?;
         Ok(target)

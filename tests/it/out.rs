@@ -127,6 +127,12 @@ fn out_inside_or_around_the_extract_is_refused() {
         &run_args("extract/report"),
         &["lies inside the extract folder"],
     );
+    // No folder is made inside the extract on the way to the refusal.
+    assert_refused(
+        work.path(),
+        &run_args("extract/new/report"),
+        &["lies inside the extract folder"],
+    );
     let whole = work.path().to_string_lossy().into_owned();
     assert_refused(
         work.path(),
