@@ -207,7 +207,7 @@ fn protect(
         safe.push(Table { df, ..table });
     }
     let cells = if secondary_rules {
-        secondary::apply(&raw, &mut safe, hierarchy, &config.horizons_days)?
+        secondary::apply(&raw, &mut safe, hierarchy, config)?
     } else {
         std::collections::BTreeMap::new()
     };

@@ -37,13 +37,11 @@ fn report(extract: &Path) -> Report {
 
 impl Report {
     fn audit(&self, published: &[forloeb::measures::Table]) -> secondary::Audit {
-        let config = &self.computed.effective.config;
         secondary::audit(
             &self.computed.tables.tables,
             published,
             &self.hierarchy,
-            &config.horizons_days,
-            i64::from(config.min_cell),
+            &self.computed.effective.config,
         )
         .unwrap()
     }

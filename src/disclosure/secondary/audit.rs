@@ -37,7 +37,9 @@ pub fn determined(n_cells: usize, relations: &[Relation], suppressed: &[bool]) -
     solve(n_cells, relations, suppressed, false)
 }
 
-/// Same as [`determined`] but always uses the `BigRational` fallback (reference path).
+/// Same as [`determined`] but always uses the `BigRational` fallback (the reference path the
+/// tests compare with).
+#[cfg(test)]
 pub fn determined_rational(
     n_cells: usize,
     relations: &[Relation],

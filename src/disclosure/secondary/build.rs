@@ -19,8 +19,16 @@ const SHARED_DENOMINATORS: [&[&str]; 3] = [
     ],
     &["activation_rate", "meetings_per_year"],
 ];
-/// Bands whose sum is the `long_term_share` numerator (more than two years).
-const LONG_TERM_BANDS: [&str; 3] = ["2-3y", "3-5y", "5y+"];
+
+/// The bands whose sum is the `long_term_share` numerator (more than `long_term_days` on
+/// benefit): those above the band that ends at `long_term_days`. `None` when no band ends
+/// there (a configured threshold inside a band): then the bands tell nothing of the numerator.
+fn long_term_bands(long_term_days: i32) -> Option<std::ops::Range<usize>> {
+    DURATION_BANDS
+        .iter()
+        .position(|(_, last)| *last == long_term_days)
+        .map(|i| i + 1..DURATION_BANDS.len())
+}
 /// Cost of hiding a survival value S(h) as a partner of a hidden incidence class: far above
 /// any class, so a class is always preferred (hiding S(h) hides all four classes with it).
 const SURVIVAL_COST: i64 = 1 << 40;
@@ -95,17 +103,9 @@ pub(super) fn indicators(
                 family(&measure[row]),
                 v,
             );
-            match shared.get(&key) {
-                Some(&id) => {
-                    cells.also(id, hid, Place::Denominator(row));
-                    id
-                }
-                None => {
-                    let id = cells.add(v, hid, Place::Denominator(row));
-                    shared.insert(key, id);
-                    id
-                }
-            }
+            let id = cells.share(shared.get(&key).copied(), v, hid, Place::Denominator(row));
+            shared.insert(key, id);
+            id
         });
         if let (Some(n), Some(d)) = (n, d) {
             // A hidden denominator with a published numerator and value gives itself away.
@@ -119,11 +119,8 @@ pub(super) fn indicators(
     let groups = group_list(&group);
     let measures: BTreeSet<&String> = measure.iter().collect();
     for m in measures {
-        for pick in [0, 1] {
-            let t = h.unit_group(&groups, |u, g| {
-                map.get(&(u.to_owned(), g.to_owned(), m.clone()))
-                    .and_then(|nd| if pick == 0 { nd.0 } else { nd.1 })
-            });
+        for den in [false, true] {
+            let t = h.unit_group(&groups, |u, g| indicator_cell(&map, u, g, m, den));
             cells.tables.extend(t);
         }
     }
@@ -132,9 +129,7 @@ pub(super) fn indicators(
         if m != "cancel_share" {
             continue;
         }
-        let other = map
-            .get(&(u.clone(), g.clone(), "meetings_per_year".to_owned()))
-            .and_then(|nd| nd.0);
+        let other = indicator_cell(&map, u, g, "meetings_per_year", false);
         if let (Some(n), Some(d)) = (n, d) {
             cells.lines.push(Line {
                 members: [Some(*n), other].into_iter().flatten().collect(),
@@ -145,6 +140,7 @@ pub(super) fn indicators(
     Ok(map)
 }
 
+/// The numerator (`den = false`) or denominator cell of a measure in a unit and group.
 fn indicator_cell(map: &IndicatorCells, u: &str, g: &str, m: &str, den: bool) -> Option<CellId> {
     map.get(&(u.to_owned(), g.to_owned(), m.to_owned()))
         .and_then(|nd| if den { nd.1 } else { nd.0 })
@@ -154,6 +150,7 @@ pub(super) fn stock(
     f: &Frames,
     h: &Hierarchy,
     ind: &IndicatorCells,
+    long_term_days: i32,
     cells: &mut Cells,
 ) -> Result<(), Error> {
     let Some((raw, safe)) = f.get("stock_duration") else {
@@ -173,18 +170,11 @@ pub(super) fn stock(
         let Some(b) = DURATION_BANDS.iter().position(|(l, _)| *l == band[row]) else {
             continue;
         };
-        // The 5y+ band is the long_term_5y_share numerator.
-        let same = (band[row] == "5y+")
+        // The last band (over five years) is the long_term_5y_share numerator.
+        let same = (b + 1 == DURATION_BANDS.len())
             .then(|| indicator_cell(ind, &unit[row], &group[row], "long_term_5y_share", false))
-            .flatten()
-            .filter(|&id| cells.value[id] == v);
-        let id = match same {
-            Some(id) => {
-                cells.also(id, hid, Place::Band(row));
-                id
-            }
-            None => cells.add(v, hid, Place::Band(row)),
-        };
+            .flatten();
+        let id = cells.share(same, v, hid, Place::Band(row));
         map.insert((unit[row].clone(), group[row].clone(), b), id);
     }
     let groups = group_list(&group);
@@ -204,20 +194,21 @@ pub(super) fn stock(
     cells.tables.extend(h.cube(&groups, bands + 1, |u, g, x| {
         map.get(&(u.to_owned(), g.to_owned(), x)).copied()
     }));
-    for u in h.units() {
-        for g in &groups {
-            let Some(total) = indicator_cell(ind, &u, g, "long_term_share", false) else {
-                continue;
-            };
-            let members = LONG_TERM_BANDS
-                .iter()
-                .filter_map(|b| DURATION_BANDS.iter().position(|(l, _)| l == b))
-                .filter_map(|b| map.get(&(u.clone(), g.clone(), b)).copied())
-                .collect();
-            cells.lines.push(Line {
-                members,
-                total: Some(total),
-            });
+    if let Some(long) = long_term_bands(long_term_days) {
+        for u in h.units() {
+            for g in &groups {
+                let Some(total) = indicator_cell(ind, u, g, "long_term_share", false) else {
+                    continue;
+                };
+                let members = long
+                    .clone()
+                    .filter_map(|b| map.get(&(u.clone(), g.clone(), b)).copied())
+                    .collect();
+                cells.lines.push(Line {
+                    members,
+                    total: Some(total),
+                });
+            }
         }
     }
     Ok(())
@@ -238,15 +229,8 @@ pub(super) fn fte(
     for row in 0..raw.height() {
         let Some((v, hid)) = days[row] else { continue };
         // Target person-days are the activation_rate denominator.
-        let same = indicator_cell(ind, &unit[row], &group[row], "activation_rate", true)
-            .filter(|&id| cells.value[id] == v);
-        let id = match same {
-            Some(id) => {
-                cells.also(id, hid, Place::PersonDays(row));
-                id
-            }
-            None => cells.add(v, hid, Place::PersonDays(row)),
-        };
+        let same = indicator_cell(ind, &unit[row], &group[row], "activation_rate", true);
+        let id = cells.share(same, v, hid, Place::PersonDays(row));
         map.insert((unit[row].clone(), group[row].clone()), id);
     }
     let groups = group_list(&group);
@@ -387,13 +371,7 @@ pub(super) fn duration(
         let [sp, _, _] = cohort.get(key).copied().unwrap_or([None; 3]);
         let n = at_risk[row].unwrap_or(0);
         // At t = 0 the spells at risk are the cohort's spells.
-        let risk = match sp.filter(|&id| t == 0 && cells.value[id] == n) {
-            Some(id) => {
-                cells.also(id, hid, Place::Point(row));
-                id
-            }
-            None => cells.add(n, hid, Place::Point(row)),
-        };
+        let risk = cells.share(sp.filter(|_| t == 0), n, hid, Place::Point(row));
         let ev = cells.add(events_cum[row].unwrap_or(0), hid, Place::Point(row));
         cells.implies.extend([(risk, ev), (ev, risk)]);
         if let Some(sp) = sp {

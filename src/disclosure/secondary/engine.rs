@@ -293,7 +293,9 @@ fn item_cells<'a>(
 /// suppressed term, except where no usable partner exists (reported as unresolved).
 ///
 /// `value[i]`: the cell's count (the cost of hiding it). `state[i]`: updated in place.
-/// Deterministic: the same input always gives the same pattern.
+/// Deterministic: the same input always gives the same pattern. One pass over everything, for
+/// the tests; the pipeline keeps an [`Engine`] and passes only what changed.
+#[cfg(test)]
 pub fn protect(value: &[i64], state: &mut [State], tables: &[SubTable], lines: &[Line]) -> Outcome {
     Engine::new(value.len().min(state.len()), tables, lines).protect(value, state, None)
 }

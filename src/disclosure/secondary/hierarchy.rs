@@ -6,6 +6,11 @@ use super::*;
 #[derive(Debug, Clone)]
 pub struct Hierarchy {
     peer_of: BTreeMap<String, String>,
+    /// The rows of each block of the hierarchy, total last: per peer group its municipalities
+    /// then the peer group; then the peer groups and the country.
+    blocks: Vec<Vec<String>>,
+    /// Every unit: municipalities, peer groups, the country.
+    units: Vec<String>,
 }
 
 impl Hierarchy {
@@ -13,12 +18,30 @@ impl Hierarchy {
         let df = &reference.municipalities;
         let codes = ints(df, reference::CODE)?;
         let peers = texts(df, reference::PEER_GROUP)?;
+        let peer_of: BTreeMap<String, String> = codes
+            .into_iter()
+            .zip(peers)
+            .filter_map(|(c, p)| c.map(|c| (c.to_string(), p)))
+            .collect();
+        let mut by_peer: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (m, p) in &peer_of {
+            by_peer.entry(p).or_default().push(m.clone());
+        }
+        let mut top: Vec<String> = by_peer.keys().map(|p| (*p).to_owned()).collect();
+        top.push(out::NATIONAL_UNIT.to_owned());
+        let mut blocks: Vec<Vec<String>> = by_peer
+            .into_iter()
+            .map(|(p, mut rows)| {
+                rows.push(p.to_owned());
+                rows
+            })
+            .collect();
+        blocks.push(top.clone());
+        let units = peer_of.keys().cloned().chain(top).collect();
         Ok(Hierarchy {
-            peer_of: codes
-                .into_iter()
-                .zip(peers)
-                .filter_map(|(c, p)| c.map(|c| (c.to_string(), p)))
-                .collect(),
+            peer_of,
+            blocks,
+            units,
         })
     }
 
@@ -48,30 +71,15 @@ impl Hierarchy {
         &self,
         grid: impl Fn(&[String]) -> Vec<Vec<Option<CellId>>>,
     ) -> Vec<SubTable> {
-        let mut blocks: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (m, p) in &self.peer_of {
-            blocks.entry(p).or_default().push(m.clone());
-        }
-        let mut tables = Vec::new();
-        let mut top: Vec<String> = blocks.keys().map(|p| (*p).to_owned()).collect();
-        for (p, mut rows) in blocks {
-            rows.push(p.to_owned());
-            tables.push(SubTable { grid: grid(&rows) });
-        }
-        top.push(out::NATIONAL_UNIT.to_owned());
-        tables.push(SubTable { grid: grid(&top) });
-        tables
+        self.blocks
+            .iter()
+            .map(|rows| SubTable { grid: grid(rows) })
+            .collect()
     }
 
     /// Every unit: municipalities, peer groups, the country.
-    pub(super) fn units(&self) -> Vec<String> {
-        let peers: BTreeSet<&String> = self.peer_of.values().collect();
-        self.peer_of
-            .keys()
-            .cloned()
-            .chain(peers.into_iter().cloned())
-            .chain([out::NATIONAL_UNIT.to_owned()])
-            .collect()
+    pub(super) fn units(&self) -> &[String] {
+        &self.units
     }
 
     /// The sub-tables of a three-way cube over (unit, group, x), x's last value the total of
@@ -96,7 +104,7 @@ impl Hierarchy {
         for u in self.units() {
             let grid: Vec<Vec<Option<CellId>>> = groups
                 .iter()
-                .map(|g| (0..xs).map(|x| cell(&u, g, x)).collect())
+                .map(|g| (0..xs).map(|x| cell(u, g, x)).collect())
                 .collect();
             if grid.iter().flatten().any(Option::is_some) {
                 tables.push(SubTable { grid });

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 
+use crate::config::Config;
 use crate::error::Error;
 use crate::measures::duration::{
     AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, MEDIAN_DAYS, SPELLS as COHORT_SPELLS,
@@ -105,13 +106,13 @@ struct Cells {
 impl Cells {
     /// Every cell of the tables with its places and relations; a cell is suppressed when
     /// `frames.safe` leaves it null (or, in `survival_curves`, unpublished).
-    fn build(frames: &Frames, hierarchy: &Hierarchy, horizons: &[i32]) -> Result<Cells, Error> {
+    fn build(frames: &Frames, hierarchy: &Hierarchy, config: &Config) -> Result<Cells, Error> {
         let mut cells = Cells::default();
         let ind = build::indicators(frames, hierarchy, &mut cells)?;
-        build::stock(frames, hierarchy, &ind, &mut cells)?;
+        build::stock(frames, hierarchy, &ind, config.long_term_days, &mut cells)?;
         build::fte(frames, hierarchy, &ind, &mut cells)?;
         build::destinations(frames, hierarchy, &mut cells)?;
-        build::duration(frames, hierarchy, horizons, &mut cells)?;
+        build::duration(frames, hierarchy, &config.horizons_days, &mut cells)?;
         Ok(cells)
     }
 
@@ -137,13 +138,27 @@ impl Cells {
         self.value.len() - 1
     }
 
-    /// `place` prints the figure of `id` too. Should the two disagree on suppression (they
-    /// cannot after the primary rules), the cell counts as suppressed.
-    fn also(&mut self, id: CellId, suppressed: bool, place: Place) {
-        if suppressed {
-            self.state[id] = State::Primary;
+    /// The cell of a figure that may be one already made (`same`: a shared denominator, the
+    /// band that is a numerator, …): that cell, printed at `place` too, when it holds the same
+    /// value; else a new cell. Should the two places disagree on suppression (they cannot after
+    /// the primary rules), the cell counts as suppressed.
+    fn share(
+        &mut self,
+        same: Option<CellId>,
+        value: i64,
+        suppressed: bool,
+        place: Place,
+    ) -> CellId {
+        match same.filter(|&id| self.value[id] == value) {
+            Some(id) => {
+                if suppressed {
+                    self.state[id] = State::Primary;
+                }
+                self.places[id].push(place);
+                id
+            }
+            None => self.add(value, suppressed, place),
         }
-        self.places[id].push(place);
     }
 
     /// The secondary rules: the engine's sub-table and line rules with the consequences within
@@ -347,9 +362,9 @@ pub fn audit(
     raw: &[Table],
     published: &[Table],
     hierarchy: &Hierarchy,
-    horizons: &[i32],
-    k: i64,
+    config: &Config,
 ) -> Result<Audit, Error> {
+    let k = i64::from(config.min_cell);
     // The published curve points, as the `PUBLISHED` mark on the raw curve rows.
     let mut view: Vec<Table> = published.to_vec();
     if let (Some(rawc), Some(pos)) = (
@@ -372,7 +387,7 @@ pub fn audit(
         df.with_column(Column::new(PUBLISHED.into(), mark))?;
         view[pos] = Table { df, ..rawc.clone() };
     }
-    let cells = Cells::build(&Frames { raw, safe: &view }, hierarchy, horizons)?;
+    let cells = Cells::build(&Frames { raw, safe: &view }, hierarchy, config)?;
     let hidden: Vec<bool> = cells.state.iter().map(|s| *s != State::Published).collect();
     let relations = engine::relations(&cells.tables, &cells.lines);
     let describe =
@@ -412,9 +427,9 @@ pub fn apply(
     raw: &[Table],
     safe: &mut [Table],
     hierarchy: &Hierarchy,
-    horizons: &[i32],
+    config: &Config,
 ) -> Result<BTreeMap<&'static str, Counts>, Error> {
-    let mut cells = Cells::build(&Frames { raw, safe: &*safe }, hierarchy, horizons)?;
+    let mut cells = Cells::build(&Frames { raw, safe: &*safe }, hierarchy, config)?;
     let primary_state = cells.state.clone();
     cells.protect();
     let mut counts: BTreeMap<&'static str, Counts> = BTreeMap::new();
@@ -429,6 +444,6 @@ pub fn apply(
             }
         }
     }
-    write_back(&cells, safe, horizons)?;
+    write_back(&cells, safe, &config.horizons_days)?;
     Ok(counts)
 }
