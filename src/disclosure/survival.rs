@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use crate::measures::duration::{
-    hidden, AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, EXIT_CLASS, MEDIAN_DAYS,
-    SPELLS, T_DAYS,
+    hidden, survival_columns, AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, EXIT_CLASS,
+    MEDIAN_DAYS, SPELLS, T_DAYS,
 };
 use crate::measures::{ints, texts, Table};
 use crate::schema::out;
@@ -51,7 +51,8 @@ pub fn walk(points: &[Point], horizon: &[bool], k: u64, total_events: Option<u64
             last = p.events_cum;
         }
     }
-    // Anchors: t = 0 (no events before it) and the published horizons.
+    // The anchors ahead of the grid points: the published horizons (t = 0, with no events
+    // before it, is the first anchor: `last` starts at 0).
     let anchors: Vec<usize> = (0..points.len()).filter(|&i| published[i]).collect();
     let mut last = 0;
     let mut next_anchor = anchors.iter().peekable();
@@ -121,7 +122,7 @@ fn in_small(n: Option<i64>, k: u64) -> bool {
 }
 
 /// Nulls the rows of `column` where `mask` is true; returns how many non-null values it hid.
-fn null_where(df: &mut DataFrame, column: &str, mask: &[bool]) -> PolarsResult<usize> {
+pub(super) fn null_where(df: &mut DataFrame, column: &str, mask: &[bool]) -> PolarsResult<usize> {
     let s = df.column(column)?.as_materialized_series().clone();
     let hidden = s
         .is_not_null()
@@ -266,7 +267,7 @@ pub fn protect(
     }
     hide(&mut df, MEDIAN_DAYS, &median_mask)?;
     for (j, h) in horizons.iter().enumerate() {
-        for c in [format!("s_{h}"), format!("s_{h}_lo"), format!("s_{h}_hi")] {
+        for c in survival_columns(*h) {
             hide(&mut df, &c, &s_mask[j])?;
         }
     }

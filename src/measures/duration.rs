@@ -77,6 +77,11 @@ struct Fitted {
     class_events_at: Vec<Vec<u64>>,
 }
 
+/// The `duration_cohorts` columns of horizon `h`: S(h) and its interval bounds.
+pub fn survival_columns(h: i32) -> [String; 3] {
+    [format!("s_{h}"), format!("s_{h}_lo"), format!("s_{h}_hi")]
+}
+
 /// Name of a working column for disclosure control (never published).
 pub fn hidden(name: &str) -> String {
     format!("{HIDDEN_PREFIX}{name}")
@@ -354,10 +359,10 @@ fn cohorts_table(fitted: &[Fitted], horizons: &[i32], z: f64) -> PolarsResult<Ta
         Column::new(CENSORED.into(), censored),
         Column::new(MEDIAN_DAYS.into(), median),
     ]);
-    for (h, [sv, lo, hi]) in horizons.iter().zip(s_h) {
-        columns.push(Column::new(format!("s_{h}").into(), sv));
-        columns.push(Column::new(format!("s_{h}_lo").into(), lo));
-        columns.push(Column::new(format!("s_{h}_hi").into(), hi));
+    for (h, values) in horizons.iter().zip(s_h) {
+        for (name, v) in survival_columns(*h).into_iter().zip(values) {
+            columns.push(Column::new(name.into(), v));
+        }
     }
     // Working columns for the survival step rule of disclosure control.
     columns.push(Column::new(hidden("median_n").into(), median_n));

@@ -74,7 +74,7 @@ pub struct RunInfo {
 }
 
 /// Writes every table, the charts, the page and then the manifest into the folder `target`
-/// reserved, and swaps it in at `target.out()`. Returns where the report is and its manifest.
+/// reserved, and swaps it in at the target's `--out`. Returns where the report is and its manifest.
 pub fn write_all(
     safe: &SafeTables,
     info: &RunInfo,

@@ -89,11 +89,6 @@ impl Target {
         Ok(target)
     }
 
-    /// The path the final output will have.
-    pub fn out(&self) -> &Path {
-        &self.out
-    }
-
     /// Where to build the output: a folder for a report, a file for person-level output.
     pub fn building(&self) -> &Path {
         &self.building

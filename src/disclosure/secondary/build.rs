@@ -411,8 +411,8 @@ pub(super) fn duration(
     let mut survival: HashMap<(&Cohort, i64), CellId> = HashMap::new();
     for (j, hz) in horizons.iter().enumerate() {
         let (a, b) = (
-            floats(raw, &format!("s_{hz}"))?,
-            floats(safe, &format!("s_{hz}"))?,
+            floats(raw, &survival_columns(*hz)[0])?,
+            floats(safe, &survival_columns(*hz)[0])?,
         );
         for (row, key) in keys.iter().enumerate() {
             if let Some(v) = a[row] {

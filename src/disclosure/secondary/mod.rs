@@ -17,6 +17,7 @@ pub mod engine;
 mod hierarchy;
 mod write_back;
 
+use super::survival::null_where;
 use build::{cohort_keys, Cohort, Frames};
 pub use hierarchy::Hierarchy;
 use write_back::write_back;
@@ -28,8 +29,8 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::error::Error;
 use crate::measures::duration::{
-    AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, MEDIAN_DAYS, SPELLS as COHORT_SPELLS,
-    T_DAYS,
+    survival_columns, AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, MEDIAN_DAYS,
+    SPELLS as COHORT_SPELLS, T_DAYS,
 };
 use crate::measures::indicators::{
     CI_HI, CI_LO, DENOMINATOR, MEASURE, NUMERATOR, PERSONS_NUM, VALUE,

@@ -13,10 +13,7 @@ pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) ->
             .or_default()
             .insert(row);
     };
-    let s_columns: Vec<String> = horizons
-        .iter()
-        .flat_map(|h| [format!("s_{h}"), format!("s_{h}_lo"), format!("s_{h}_hi")])
-        .collect();
+    let s_columns: Vec<String> = horizons.iter().flat_map(|h| survival_columns(*h)).collect();
     let mut cohort_columns: Vec<&str> =
         vec![COHORT_SPELLS, out::PERSONS, EVENTS, CENSORED, MEDIAN_DAYS];
     cohort_columns.extend(s_columns.iter().map(String::as_str));
@@ -44,14 +41,10 @@ pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) ->
                 Place::Events(r) => add("duration_cohorts", &[EVENTS, CENSORED], r),
                 Place::Point(r) => add("survival_curves", &[PUBLISHED], r),
                 Place::Survival(r, j) => {
-                    let h = horizons[j];
+                    let columns = survival_columns(horizons[j]);
                     add(
                         "duration_cohorts",
-                        &[
-                            &format!("s_{h}"),
-                            &format!("s_{h}_lo"),
-                            &format!("s_{h}_hi"),
-                        ],
+                        &columns.iter().map(String::as_str).collect::<Vec<_>>(),
                         r,
                     );
                 }
@@ -92,26 +85,16 @@ pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) ->
             }
             let mask: Vec<bool> = (0..height).map(|r| rows.contains(&r)).collect();
             for c in columns {
-                let s = table.df.column(c)?.as_materialized_series().clone();
-                let hidden = if c == PUBLISHED {
-                    let keep = BooleanChunked::from_slice(
-                        "keep".into(),
-                        &mask.iter().map(|m| !m).collect::<Vec<_>>(),
-                    );
-                    (s.bool()? & &keep).into_series()
+                if c == PUBLISHED {
+                    // A hidden curve point is not written: clear its mark.
+                    let keep = BooleanChunked::from_iter(mask.iter().map(|m| !m));
+                    let marked = table.df.column(c)?.bool()? & &keep;
+                    table
+                        .df
+                        .with_column(marked.with_name(c.as_str().into()).into_column())?;
                 } else {
-                    let keep = BooleanChunked::from_slice(
-                        "keep".into(),
-                        &mask.iter().map(|m| !m).collect::<Vec<_>>(),
-                    );
-                    s.zip_with(
-                        &keep,
-                        &Series::full_null(c.as_str().into(), height, s.dtype()),
-                    )?
-                };
-                table
-                    .df
-                    .with_column(hidden.with_name(c.as_str().into()).into_column())?;
+                    null_where(&mut table.df, c, &mask)?;
+                }
             }
             for r in rows {
                 flagged[*r] = true;
