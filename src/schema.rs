@@ -223,23 +223,106 @@ pub const UNKNOWN_GROUP: &str = "unknown";
 /// Group label of the pooled row over every group.
 pub const ALL_GROUPS: &str = "all";
 
-/// Output-table column names (MEASURES.md §8).
+/// The published tables and their columns (MEASURES.md §8): every output column name is
+/// spelled here once.
 pub mod out {
+    /// Every table a report publishes, in the order they are computed and written.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum TableId {
+        DurationCohorts,
+        SurvivalCurves,
+        CumulativeIncidence,
+        ExitDestinations,
+        StockDuration,
+        Fte,
+        Indicators,
+    }
+
+    impl TableId {
+        /// The table's name: the Parquet file stem and its key in the manifest.
+        pub const fn name(self) -> &'static str {
+            match self {
+                TableId::DurationCohorts => "duration_cohorts",
+                TableId::SurvivalCurves => "survival_curves",
+                TableId::CumulativeIncidence => "cumulative_incidence",
+                TableId::ExitDestinations => "exit_destinations",
+                TableId::StockDuration => "stock_duration",
+                TableId::Fte => "fte",
+                TableId::Indicators => "indicators",
+            }
+        }
+    }
+
+    impl std::fmt::Display for TableId {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.name())
+        }
+    }
+
+    // The leading keys of every level table.
     pub const LEVEL: &str = "level";
     pub const UNIT: &str = "unit";
     pub const UNIT_NAME: &str = "unit_name";
     pub const GROUP: &str = "group";
-    pub const DURATION_BAND: &str = "duration_band";
+
+    // Counts and values shared by several tables.
     pub const PERSONS: &str = "persons";
-    pub const PERSON_DAYS: &str = "person_days";
-    pub const FTE: &str = "fte";
+    pub const SPELLS: &str = "spells";
+    pub const CI_LO: &str = "ci_lo";
+    pub const CI_HI: &str = "ci_hi";
     pub const SUPPRESSED: &str = "suppressed";
 
+    // duration_cohorts, survival_curves, cumulative_incidence (the S(h) columns are named by
+    // `measures::duration::survival_columns`).
+    pub const ENTRY_YEAR: &str = "entry_year";
+    pub const EVENTS: &str = "events";
+    pub const CENSORED: &str = "censored";
+    pub const MEDIAN_DAYS: &str = "median_days";
+    pub const T_DAYS: &str = "t_days";
+    pub const AT_RISK: &str = "at_risk";
+    pub const EVENTS_CUM: &str = "events_cum";
+    pub const SURVIVAL: &str = "survival";
+    pub const EXIT_CLASS: &str = "exit_class";
+    pub const CIF: &str = "cif";
+
+    // exit_destinations
+    pub const LAG_DAYS: &str = "lag_days";
+    pub const DESTINATION: &str = "destination";
+    pub const SHARE: &str = "share";
+
+    // stock_duration, fte
+    pub const DURATION_BAND: &str = "duration_band";
+    pub const PERSON_DAYS: &str = "person_days";
+    pub const FTE: &str = "fte";
+
+    // indicators
+    pub const MEASURE: &str = "measure";
+    pub const NUMERATOR: &str = "numerator";
+    pub const DENOMINATOR: &str = "denominator";
+    pub const VALUE: &str = "value";
+    pub const PERSONS_NUM: &str = "persons_num";
+
+    // Values of `level` and of the national row.
     pub const LEVEL_MUNICIPALITY: &str = "municipality";
     pub const LEVEL_PEER_GROUP: &str = "peer_group";
     pub const LEVEL_NATIONAL: &str = "national";
     pub const NATIONAL_UNIT: &str = "DK";
     pub const NATIONAL_NAME: &str = "Danmark";
+
+    /// Working columns the measures hand to disclosure control, which reads them and removes
+    /// every column starting with [`HIDDEN_PREFIX`] before anything is published.
+    pub mod hidden {
+        pub const HIDDEN_PREFIX: &str = "__";
+        /// `indicators`: true for person- and spell-based proportions (the proportion rule).
+        pub const PROPORTION: &str = "__proportion";
+        /// `exit_destinations`: all spells of the lag in the same line.
+        pub const TOTAL: &str = "__total";
+
+        /// Name of a working column (never published).
+        pub fn hidden(name: &str) -> String {
+            format!("{HIDDEN_PREFIX}{name}")
+        }
+    }
 }
 
 /// Columns of the spells table built by `spells::build` (MEASURES.md §1.3–1.5).

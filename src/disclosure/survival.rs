@@ -5,12 +5,17 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use crate::measures::duration::{
-    hidden, survival_columns, AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, EXIT_CLASS,
-    MEDIAN_DAYS, SPELLS, T_DAYS,
-};
+use crate::measures::duration::survival_columns;
 use crate::measures::{ints, texts, Table};
 use crate::schema::out;
+use crate::schema::out::hidden::hidden;
+use crate::schema::out::{
+    AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, EXIT_CLASS, MEDIAN_DAYS, SPELLS, T_DAYS,
+};
+
+/// Marks the `survival_curves` rows the primary walk publishes; rows are dropped only after
+/// the secondary rules, which need every point.
+pub const PUBLISHED: &str = "__published";
 
 /// One point of a cohort's walk: time, spells at risk, and closed spells with duration ≤ t.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,7 +284,7 @@ pub fn protect(
     let dropped = curve_keep.iter().filter(|k| !**k).count() as u64;
     curves
         .df
-        .with_column(Column::new(super::secondary::PUBLISHED.into(), curve_keep))?;
+        .with_column(Column::new(PUBLISHED.into(), curve_keep))?;
 
     // Class walks over the horizons, per cohort and class (rows sorted by cohort, class, t).
     let idf = &incidence.df;

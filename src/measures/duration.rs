@@ -11,6 +11,8 @@
 //! rows. The estimators (`stats`) then run per cohort on those counts, in parallel with rayon.
 
 use polars::prelude::*;
+
+use crate::schema::out::TableId;
 use rayon::prelude::*;
 
 use crate::config::Effective;
@@ -21,23 +23,14 @@ use crate::stats::aalen_johansen::{AalenJohansen, CompetingEvents};
 use crate::stats::z_value;
 use crate::status::{self, EXIT_CLASSES};
 
-use super::{by_levels, texts, Table, LEVEL_KEYS};
+use super::{by_levels, texts, Definition, Table, LEVEL_KEYS};
 
-pub const ENTRY_YEAR: &str = "entry_year";
-pub const SPELLS: &str = "spells";
-pub const EVENTS: &str = "events";
-pub const CENSORED: &str = "censored";
-pub const MEDIAN_DAYS: &str = "median_days";
-pub const T_DAYS: &str = "t_days";
-pub const AT_RISK: &str = "at_risk";
-pub const EVENTS_CUM: &str = "events_cum";
-pub const SURVIVAL: &str = "survival";
-pub const CI_LO: &str = "ci_lo";
-pub const CI_HI: &str = "ci_hi";
-pub const EXIT_CLASS: &str = "exit_class";
-pub const CIF: &str = "cif";
-/// Prefix of working columns that disclosure control reads and removes before publishing.
-pub const HIDDEN_PREFIX: &str = "__";
+use crate::schema::out::hidden::hidden;
+use crate::schema::out::{
+    AT_RISK, CENSORED, CIF, CI_HI, CI_LO, ENTRY_YEAR, EVENTS, EVENTS_CUM, EXIT_CLASS, MEDIAN_DAYS,
+    SPELLS, SURVIVAL, T_DAYS,
+};
+
 /// Spacing of the `survival_curves` grid.
 pub const GRID_DAYS: i32 = 30;
 
@@ -80,11 +73,6 @@ struct Fitted {
 /// The `duration_cohorts` columns of horizon `h`: S(h) and its interval bounds.
 pub fn survival_columns(h: i32) -> [String; 3] {
     [format!("s_{h}"), format!("s_{h}_lo"), format!("s_{h}_hi")]
-}
-
-/// Name of a working column for disclosure control (never published).
-pub fn hidden(name: &str) -> String {
-    format!("{HIDDEN_PREFIX}{name}")
 }
 
 fn class_col(class: &str) -> String {
@@ -373,14 +361,13 @@ fn cohorts_table(fitted: &[Fitted], horizons: &[i32], z: f64) -> PolarsResult<Ta
     }
     let keys = cohort_keys();
     Ok(Table {
-        name: "duration_cohorts",
+        id: TableId::DurationCohorts,
         df: sorted(columns, &keys)?,
         keys,
-        definition: "Kaplan–Meier survival on benefit of spells that are not left-censored, by \
+        definition: Definition::Text("Kaplan–Meier survival on benefit of spells that are not left-censored, by \
                      entry cohort year(spell_start) and group at entry: S(t) = Π_{tᵢ ≤ t} (1 − dᵢ/nᵢ), \
                      Greenwood V(t) = Σ dᵢ/(nᵢ(nᵢ − dᵢ)), log-log interval; s_<h> = S(h); median = \
-                     smallest tᵢ with S(tᵢ) ≤ 0.5 + 1e-9."
-            .into(),
+                     smallest tᵢ with S(tᵢ) ≤ 0.5 + 1e-9."),
     })
 }
 
@@ -415,14 +402,14 @@ fn curves_table(fitted: &[Fitted], z: f64) -> PolarsResult<Table> {
     let mut keys = cohort_keys();
     keys.push(T_DAYS);
     Ok(Table {
-        name: "survival_curves",
+        id: TableId::SurvivalCurves,
         df: sorted(columns, &keys)?,
         keys,
-        definition:
+        definition: Definition::Text(
             "Kaplan–Meier curve of each duration cohort on a 30-day grid t = 0, 30, … up to \
                      the last t with a spell at risk: at_risk = #{duration ≥ t}, events_cum = \
-                     #{closed, duration ≤ t}, survival = S(t) with its log-log interval."
-                .into(),
+                     #{closed, duration ≤ t}, survival = S(t) with its log-log interval.",
+        ),
     })
 }
 
@@ -451,13 +438,11 @@ fn incidence_table(fitted: &[Fitted], horizons: &[i32]) -> PolarsResult<Table> {
     let mut keys = cohort_keys();
     keys.extend([EXIT_CLASS, T_DAYS]);
     Ok(Table {
-        name: "cumulative_incidence",
+        id: TableId::CumulativeIncidence,
         df: sorted(columns, &keys)?,
         keys,
-        definition:
-            "Aalen–Johansen cumulative incidence of exit class j (work, education, health, \
+        definition: Definition::Text("Aalen–Johansen cumulative incidence of exit class j (work, education, health, \
                      other; class of the status on spell_end + gap_days + 1): F_j(t) = Σ_{tᵢ ≤ t} \
-                     S(tᵢ₋₁) d_{j,i}/nᵢ with S the all-cause Kaplan–Meier; null where S(t) is null."
-                .into(),
+                     S(tᵢ₋₁) d_{j,i}/nᵢ with S the all-cause Kaplan–Meier; null where S(t) is null."),
     })
 }

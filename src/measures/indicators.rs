@@ -9,22 +9,18 @@
 use polars::prelude::*;
 
 use crate::reference::Reference;
-use crate::schema::{out, PERSON_ID};
+use crate::schema::out::hidden::PROPORTION;
+use crate::schema::out::{
+    self, TableId, CI_HI, CI_LO, DENOMINATOR, MEASURE, NUMERATOR, PERSONS_NUM, VALUE,
+};
+use crate::schema::PERSON_ID;
 use crate::stats::wilson;
 
-use super::{by_levels, Table, LEVEL_KEYS};
+use super::{by_levels, Definition, Table, LEVEL_KEYS};
 
-pub const DEN: &str = "den";
-pub const NUM: &str = "num";
-pub const MEASURE: &str = "measure";
-pub const NUMERATOR: &str = "numerator";
-pub const DENOMINATOR: &str = "denominator";
-pub const VALUE: &str = "value";
-pub const CI_LO: &str = "ci_lo";
-pub const CI_HI: &str = "ci_hi";
-pub const PERSONS_NUM: &str = "persons_num";
-/// Working column (removed by disclosure control): true for person- and spell-based proportions.
-pub const PROPORTION: &str = "__proportion";
+/// Columns of a contribution's unit-level rows.
+pub const DEN: &str = "__den";
+pub const NUM: &str = "__num";
 
 /// What a measure's units are, which decides its value and interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +50,7 @@ pub fn table(
     z: f64,
 ) -> PolarsResult<Table> {
     let mut parts = Vec::new();
-    let mut definitions = serde_json::Map::new();
+    let mut definitions = Vec::new();
     for c in &contributions {
         let pooled = by_levels(
             c.rows.clone(),
@@ -78,7 +74,7 @@ pub fn table(
         .filter(col(DENOMINATOR).gt(lit(0)))
         .with_column(lit(c.measure).alias(MEASURE));
         parts.push(pooled);
-        definitions.insert(c.measure.to_owned(), c.definition.into());
+        definitions.push((c.measure, c.definition));
     }
     let mut keys: Vec<&str> = LEVEL_KEYS.to_vec();
     keys.push(MEASURE);
@@ -133,9 +129,9 @@ pub fn table(
     // Working column for disclosure control: the proportion rule applies to these rows.
     df.with_column(Column::new(PROPORTION.into(), proportion))?;
     Ok(Table {
-        name: "indicators",
+        id: TableId::Indicators,
         df,
         keys,
-        definition: serde_json::Value::Object(definitions).to_string(),
+        definition: Definition::Measures(definitions),
     })
 }

@@ -10,16 +10,43 @@ pub mod stock;
 use polars::prelude::*;
 
 use crate::reference::{self, Reference};
-use crate::schema::{self as s, out};
+use crate::schema::out::{self, TableId};
+use crate::schema::{self as s};
 
-/// One output table before disclosure control: its name (the Parquet file stem), its rows
-/// sorted by its keys, its key columns, and the definition written into its metadata.
+/// One output table before disclosure control: which table it is, its rows sorted by its keys,
+/// its key columns, and its definition (written into its metadata and the report).
 #[derive(Debug, Clone)]
 pub struct Table {
-    pub name: &'static str,
+    pub id: TableId,
     pub df: DataFrame,
     pub keys: Vec<&'static str>,
-    pub definition: String,
+    pub definition: Definition,
+}
+
+/// What a table's figures mean, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Definition {
+    /// One text for the whole table.
+    Text(&'static str),
+    /// One text per measure (`indicators`): measure name and definition, in registry order.
+    Measures(Vec<(&'static str, &'static str)>),
+}
+
+impl Definition {
+    /// The definition as the Parquet footer holds it: the text, or a JSON object from measure
+    /// to text (keys sorted), which a reader of the file alone can parse.
+    pub fn metadata(&self) -> String {
+        match self {
+            Definition::Text(text) => (*text).to_owned(),
+            Definition::Measures(measures) => serde_json::Value::Object(
+                measures
+                    .iter()
+                    .map(|(m, d)| ((*m).to_owned(), (*d).into()))
+                    .collect(),
+            )
+            .to_string(),
+        }
+    }
 }
 
 /// Every table of a run, unprotected. Only `disclosure::apply` turns it into `SafeTables`.

@@ -6,20 +6,17 @@
 
 use polars::prelude::*;
 
+use crate::schema::out::TableId;
+
 use crate::config::{Config, Period};
 use crate::reference::Reference;
+use crate::schema::out::hidden::TOTAL;
+use crate::schema::out::{DESTINATION, LAG_DAYS, SHARE, SPELLS};
 use crate::schema::spell as sp;
 use crate::spells::Spells;
 use crate::status;
 
-use super::{by_levels, Table, LEVEL_KEYS};
-
-pub const LAG_DAYS: &str = "lag_days";
-pub const DESTINATION: &str = "destination";
-pub const SPELLS: &str = "spells";
-pub const SHARE: &str = "share";
-/// Working column (removed by disclosure control): all spells of the lag in the same line.
-pub const TOTAL: &str = "__total";
+use super::{by_levels, Definition, Table, LEVEL_KEYS};
 
 /// `exit_destinations`: for each lag L, the closed spells whose status day `spell_end + L` lies
 /// in P, by the spell's municipality and group at entry, counted per destination = status on
@@ -75,13 +72,14 @@ pub fn exit_destinations(
     .sort(sort.clone(), SortMultipleOptions::default())
     .collect()?;
     Ok(Table {
-        name: "exit_destinations",
+        id: TableId::ExitDestinations,
         df,
         keys: sort,
-        definition: "Closed spells whose status day spell_end + L lies in the report period, by \
+        definition: Definition::Text(
+            "Closed spells whose status day spell_end + L lies in the report period, by \
                      lag L, municipality of the spell and group at entry, counted by destination \
                      = status on spell_end + L (STAR's exit hierarchy, died_emigrated included); \
-                     share = spells with the destination / all such spells at that lag."
-            .into(),
+                     share = spells with the destination / all such spells at that lag.",
+        ),
     })
 }

@@ -2,6 +2,8 @@
 
 use polars::prelude::*;
 
+use crate::schema::out::TableId;
+
 use crate::config::{Config, Period};
 use crate::extract::Extract;
 
@@ -9,7 +11,7 @@ use crate::reference::Reference;
 use crate::schema::{self as s, out, spell as sp, DURATION_BANDS};
 use crate::spells::{self, Spells};
 
-use super::{by_levels, Table, LEVEL_KEYS};
+use super::{by_levels, Definition, Table, LEVEL_KEYS};
 
 /// Days on benefit in the current spell on R: `|[spell_start, R]|`.
 pub const DAYS_ON: &str = "days_on";
@@ -78,14 +80,15 @@ pub fn stock_duration(stock: LazyFrame, reference: &Reference) -> PolarsResult<T
     .drop(by_name([BAND_ORDER], true, false))
     .collect()?;
     Ok(Table {
-        name: "stock_duration",
+        id: TableId::StockDuration,
         df,
         keys: [&LEVEL_KEYS[..], &[out::DURATION_BAND]].concat(),
-        definition: "Persons with a target-benefit period covering the reference date R, by \
+        definition: Definition::Text(
+            "Persons with a target-benefit period covering the reference date R, by \
                      duration band of |[spell_start, R]| (0-6m ≤ 182, 6-12m ≤ 365, 1-2y ≤ 730, \
                      2-3y ≤ 1095, 3-5y ≤ 1826, 5y+ above); municipality of the period covering R \
-                     (smallest code), group = group(R)."
-            .into(),
+                     (smallest code), group = group(R).",
+        ),
     })
 }
 
@@ -126,12 +129,13 @@ pub fn fte(day_pieces: LazyFrame, period: &Period, reference: &Reference) -> Pol
     .sort(LEVEL_KEYS, SortMultipleOptions::default())
     .collect()?;
     Ok(Table {
-        name: "fte",
+        id: TableId::Fte,
         df,
         keys: LEVEL_KEYS.to_vec(),
-        definition: "Full-time persons in P: per person the union of target-benefit periods \
+        definition: Definition::Text(
+            "Full-time persons in P: per person the union of target-benefit periods \
                      clipped to P; each day attributed to the municipality of a target period \
-                     covering it (smallest code) and to group(day); fte = person_days / |P|."
-            .into(),
+                     covering it (smallest code) and to group(day); fte = person_days / |P|.",
+        ),
     })
 }

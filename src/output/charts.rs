@@ -14,10 +14,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 use polars::prelude::*;
 
+use crate::disclosure::SafeTable;
 use crate::disclosure::{Hierarchy, SafeTables};
 use crate::error::Error;
-use crate::measures::duration::{CIF, CI_HI, CI_LO, ENTRY_YEAR, EXIT_CLASS, SURVIVAL, T_DAYS};
-use crate::measures::{floats, ints, texts as strs, Table};
+use crate::measures::{floats, ints, texts as strs};
+use crate::schema::out::TableId;
+use crate::schema::out::{CIF, CI_HI, CI_LO, ENTRY_YEAR, EXIT_CLASS, SURVIVAL, T_DAYS};
 use crate::schema::{out, DURATION_BANDS};
 
 pub const CHARTS_DIR: &str = "charts";
@@ -96,17 +98,29 @@ pub fn write_all(safe: &SafeTables, dir: &Path) -> Result<(), Error> {
     register_font()?;
     let charts = dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts).map_err(Error::io(&charts))?;
-    let table = |name: &str| safe.tables().iter().find(|t| t.name == name);
-    if let Some(t) = table("survival_curves") {
-        render(&SurvivalChart::from(t)?, &charts, "survival_curves")?;
+    let table = |id| safe.get(id);
+    if let Some(t) = table(TableId::SurvivalCurves) {
+        render(
+            &SurvivalChart::from(t)?,
+            &charts,
+            TableId::SurvivalCurves.name(),
+        )?;
     }
-    if let Some(t) = table("stock_duration") {
-        render(&StockChart::from(t)?, &charts, "stock_duration")?;
+    if let Some(t) = table(TableId::StockDuration) {
+        render(
+            &StockChart::from(t)?,
+            &charts,
+            TableId::StockDuration.name(),
+        )?;
     }
-    if let Some(t) = table("cumulative_incidence") {
-        render(&IncidenceChart::from(t)?, &charts, "cumulative_incidence")?;
+    if let Some(t) = table(TableId::CumulativeIncidence) {
+        render(
+            &IncidenceChart::from(t)?,
+            &charts,
+            TableId::CumulativeIncidence.name(),
+        )?;
     }
-    if let Some(t) = table("indicators") {
+    if let Some(t) = table(TableId::Indicators) {
         for measure in HEADLINE_MEASURES {
             let chart = IndicatorChart::from(t, measure, safe.hierarchy())?;
             render_sized(
@@ -126,8 +140,9 @@ pub fn write_all(safe: &SafeTables, dir: &Path) -> Result<(), Error> {
 }
 
 /// The national rows of a table.
-fn national(t: &Table) -> PolarsResult<DataFrame> {
-    t.df.clone()
+fn national(t: &SafeTable) -> PolarsResult<DataFrame> {
+    t.df()
+        .clone()
         .lazy()
         .filter(col(out::LEVEL).eq(lit(out::LEVEL_NATIONAL)))
         .collect()
@@ -188,7 +203,7 @@ struct SurvivalChart {
 }
 
 impl SurvivalChart {
-    fn from(t: &Table) -> Result<Self, Error> {
+    fn from(t: &SafeTable) -> Result<Self, Error> {
         let df = national(t)?;
         let (groups, years) = (strs(&df, out::GROUP)?, ints(&df, ENTRY_YEAR)?);
         let (ts, s, lo, hi) = (
@@ -287,7 +302,7 @@ struct StockChart {
 }
 
 impl StockChart {
-    fn from(t: &Table) -> Result<Self, Error> {
+    fn from(t: &SafeTable) -> Result<Self, Error> {
         let df = national(t)?;
         let (groups, bands, persons) = (
             strs(&df, out::GROUP)?,
@@ -395,7 +410,7 @@ struct IncidenceChart {
 type ClassSeries = (String, Vec<(f64, f64)>);
 
 impl IncidenceChart {
-    fn from(t: &Table) -> Result<Self, Error> {
+    fn from(t: &SafeTable) -> Result<Self, Error> {
         let df = national(t)?
             .lazy()
             .filter(
@@ -551,13 +566,14 @@ type Bar = (String, f64, Option<f64>);
 impl IndicatorChart {
     /// `peers`: the peer groups the run used (from `--peers` when given), so each bar's mark
     /// is its own peer group's value.
-    fn from(t: &Table, measure: &str, peers: &Hierarchy) -> Result<Self, Error> {
-        use crate::measures::indicators::{MEASURE, VALUE};
-        let df =
-            t.df.clone()
-                .lazy()
-                .filter(col(MEASURE).eq(lit(measure)).and(col(VALUE).is_not_null()))
-                .collect()?;
+    fn from(t: &SafeTable, measure: &str, peers: &Hierarchy) -> Result<Self, Error> {
+        use crate::schema::out::{MEASURE, VALUE};
+        let df = t
+            .df()
+            .clone()
+            .lazy()
+            .filter(col(MEASURE).eq(lit(measure)).and(col(VALUE).is_not_null()))
+            .collect()?;
         let (levels, units, names, groups) = (
             strs(&df, out::LEVEL)?,
             strs(&df, out::UNIT)?,
@@ -744,7 +760,7 @@ impl Chart for IndicatorPanels<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measures::indicators::{MEASURE, VALUE};
+    use crate::schema::out::{MEASURE, VALUE};
 
     #[test]
     fn each_bar_is_marked_with_the_peer_group_of_the_peers_file() {
@@ -762,12 +778,12 @@ mod tests {
             VALUE => [0.5, 0.7, 0.1, 0.4],
         )
         .unwrap();
-        let table = Table {
-            name: "indicators",
+        let table = SafeTable::unchecked(crate::measures::Table {
+            id: TableId::Indicators,
             df,
             keys: vec![],
-            definition: String::new(),
-        };
+            definition: crate::measures::Definition::Text(""),
+        });
         let chart = IndicatorChart::from(&table, "passive_12m", &peers).unwrap();
         let (group, bars, national) = &chart.groups[0];
         assert_eq!(group, "all");

@@ -10,7 +10,8 @@ use polars::prelude::*;
 
 use crate::disclosure::SafeTables;
 use crate::error::Error;
-use crate::schema::out;
+use crate::measures::Definition;
+use crate::schema::out::{self, TableId};
 
 use super::charts::CHARTS_DIR;
 use super::RunInfo;
@@ -93,7 +94,7 @@ pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error>
 
     html.push_str("<h2>Disclosure control</h2><p>No published figure rests on fewer than <code>min_cell</code> persons (MEASURES.md §7, primary rules), and no suppressed figure can be worked out from the published ones and the sums that link them (secondary rules: further figures are hidden as partners). Suppressed values are empty cells with <code>suppressed = true</code>.</p><ul>");
     for (table, n) in safe.suppressed() {
-        let what = if *table == "survival_curves" {
+        let what = if *table == TableId::SurvivalCurves {
             "points not published"
         } else {
             "rows with suppressed values"
@@ -101,7 +102,7 @@ pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error>
         write!(
             html,
             "<li>{}: {} {what}; of {} figures, {} hidden by the primary rules and {} more as partners</li>",
-            escape(table),
+            table.name(),
             n.rows,
             n.cells,
             n.primary_cells,
@@ -138,33 +139,34 @@ pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error>
 
     html.push_str("<h2>Tables</h2><p class=note>Peer groups and Denmark; every row, municipalities included, is in <code>tables/&lt;name&gt;.parquet</code>.</p>");
     for table in safe.tables() {
-        write!(html, "<h3>{}</h3>", escape(table.name)).map_err(fail)?;
-        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&table.definition)
-        {
-            Ok(definitions) => {
+        write!(html, "<h3>{}</h3>", table.name()).map_err(fail)?;
+        match table.definition() {
+            Definition::Measures(definitions) => {
+                // Listed by measure name, as the footer's JSON object has them.
+                let mut definitions = definitions.clone();
+                definitions.sort();
                 html.push_str("<ul>");
-                for (measure, definition) in definitions {
-                    let text = definition.as_str().unwrap_or("");
+                for (measure, text) in definitions {
                     write!(
                         html,
                         "<li><b>{}</b>: {}</li>",
-                        escape(&measure),
+                        escape(measure),
                         escape(text)
                     )
                     .map_err(fail)?;
                 }
                 html.push_str("</ul>");
             }
-            Err(_) => write!(html, "<p>{}</p>", escape(&table.definition)).map_err(fail)?,
+            Definition::Text(text) => write!(html, "<p>{}</p>", escape(text)).map_err(fail)?,
         }
-        let pooled = match table.df.column(out::LEVEL) {
+        let pooled = match table.df().column(out::LEVEL) {
             Ok(_) => table
-                .df
+                .df()
                 .clone()
                 .lazy()
                 .filter(col(out::LEVEL).neq(lit(out::LEVEL_MUNICIPALITY)))
                 .collect()?,
-            Err(_) => table.df.clone(),
+            Err(_) => table.df().clone(),
         };
         table_html(&pooled, &mut html)?;
     }

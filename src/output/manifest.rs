@@ -48,8 +48,8 @@ impl Manifest {
             let rows = safe
                 .tables()
                 .iter()
-                .find(|t| rel == format!("{}/{}.parquet", super::TABLES_DIR, t.name))
-                .map(|t| t.df.height() as u64);
+                .find(|t| rel == format!("{}/{}.parquet", super::TABLES_DIR, t.name()))
+                .map(|t| t.df().height() as u64);
             outputs.push(OutputFile {
                 path: rel,
                 sha256: hex(&Sha256::digest(&bytes)),
@@ -63,7 +63,7 @@ impl Manifest {
             suppressed: safe
                 .suppressed()
                 .iter()
-                .map(|(t, n)| ((*t).to_owned(), *n))
+                .map(|(t, n)| (t.name().to_owned(), *n))
                 .collect(),
             not_computed: safe.notes().to_vec(),
         })

@@ -95,7 +95,11 @@ fn write_into(
     let tables = dir.join(TABLES_DIR);
     fs::create_dir_all(&tables).map_err(Error::io(&tables))?;
     for (i, table) in safe.tables().iter().enumerate() {
-        parquet::write(table, info, &tables.join(format!("{}.parquet", table.name)))?;
+        parquet::write(
+            table,
+            info,
+            &tables.join(format!("{}.parquet", table.name())),
+        )?;
         if i == 0 {
             pause(PausePoint::Tables);
         }

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::disclosure::SafeTable;
 use crate::error::Error;
-use crate::measures::Table;
 
 use super::target::{GENERATOR, GENERATOR_KEY};
 use super::RunInfo;
@@ -17,14 +17,14 @@ use super::RunInfo;
 const ROW_GROUP_SIZE: usize = 1 << 16;
 
 /// A published table, with the run's provenance and the table's definition in the footer.
-pub fn write(table: &Table, info: &RunInfo, path: &Path) -> Result<(), Error> {
+pub fn write(table: &SafeTable, info: &RunInfo, path: &Path) -> Result<(), Error> {
     let metadata = vec![
         ("forloeb_version".into(), info.version.clone()),
         ("config_sha256".into(), info.config_sha256.clone()),
         ("extract_sha256".into(), info.extract_sha256.clone()),
-        ("definition".into(), table.definition.clone()),
+        ("definition".into(), table.definition().metadata()),
     ];
-    write_frame(&mut table.df.clone(), metadata, path)
+    write_frame(&mut table.df().clone(), metadata, path)
 }
 
 /// Person-level rows (never under `reports/`; see [`super::Target`]).

@@ -204,7 +204,7 @@ impl Ex {
             .tables
             .tables
             .iter()
-            .find(|t| t.name == "indicators")
+            .find(|t| t.id == forloeb::schema::out::TableId::Indicators)
             .expect("an indicators table");
         let report = Report {
             rows: rows(&table.df),

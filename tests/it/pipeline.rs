@@ -247,7 +247,7 @@ fn parquet_files_and_hive_folders_give_the_same_tables_as_csv() {
         assert!(
             a.df.equals_missing(&b.df),
             "{} differs between CSV and Parquet input",
-            a.name
+            a.id
         );
     }
 }

@@ -43,8 +43,8 @@ pub(super) struct Frames<'a> {
 }
 
 impl Frames<'_> {
-    fn get(&self, name: &str) -> Option<(&DataFrame, &DataFrame)> {
-        let find = |ts: &[Table]| ts.iter().position(|t| t.name == name);
+    fn get(&self, id: TableId) -> Option<(&DataFrame, &DataFrame)> {
+        let find = |ts: &[Table]| ts.iter().position(|t| t.id == id);
         let i = find(self.raw)?;
         let j = find(self.safe)?;
         Some((&self.raw[i].df, &self.safe[j].df))
@@ -76,7 +76,7 @@ pub(super) fn indicators(
     h: &Hierarchy,
     cells: &mut Cells,
 ) -> Result<IndicatorCells, Error> {
-    let Some((raw, safe)) = f.get("indicators") else {
+    let Some((raw, safe)) = f.get(TableId::Indicators) else {
         return Ok(BTreeMap::new());
     };
     let (unit, group, measure) = (
@@ -153,7 +153,7 @@ pub(super) fn stock(
     long_term_days: i32,
     cells: &mut Cells,
 ) -> Result<(), Error> {
-    let Some((raw, safe)) = f.get("stock_duration") else {
+    let Some((raw, safe)) = f.get(TableId::StockDuration) else {
         return Ok(());
     };
     let (unit, group, band) = (
@@ -220,7 +220,7 @@ pub(super) fn fte(
     ind: &IndicatorCells,
     cells: &mut Cells,
 ) -> Result<(), Error> {
-    let Some((raw, safe)) = f.get("fte") else {
+    let Some((raw, safe)) = f.get(TableId::Fte) else {
         return Ok(());
     };
     let (unit, group) = (texts(raw, out::UNIT)?, texts(raw, out::GROUP)?);
@@ -241,7 +241,7 @@ pub(super) fn fte(
 }
 
 pub(super) fn destinations(f: &Frames, h: &Hierarchy, cells: &mut Cells) -> Result<(), Error> {
-    let Some((raw, safe)) = f.get("exit_destinations") else {
+    let Some((raw, safe)) = f.get(TableId::ExitDestinations) else {
         return Ok(());
     };
     let (unit, group, dest) = (
@@ -317,14 +317,14 @@ pub(super) fn duration(
     cells: &mut Cells,
 ) -> Result<(), Error> {
     let (Some((raw, safe)), Some((craw, csafe)), Some((iraw, isafe))) = (
-        f.get("duration_cohorts"),
-        f.get("survival_curves"),
-        f.get("cumulative_incidence"),
+        f.get(TableId::DurationCohorts),
+        f.get(TableId::SurvivalCurves),
+        f.get(TableId::CumulativeIncidence),
     ) else {
         return Ok(());
     };
     let keys = cohort_keys(raw)?;
-    let spells = figures(raw, safe, COHORT_SPELLS)?;
+    let spells = figures(raw, safe, SPELLS)?;
     let events = figures(raw, safe, EVENTS)?;
     let censored = figures(raw, safe, CENSORED)?;
     // (spells, events, censored) cells per cohort.

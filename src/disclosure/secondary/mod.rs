@@ -17,7 +17,7 @@ pub mod engine;
 mod hierarchy;
 mod write_back;
 
-use super::survival::null_where;
+use super::survival::{null_where, PUBLISHED};
 use build::{cohort_keys, Cohort, Frames};
 pub use hierarchy::Hierarchy;
 use write_back::write_back;
@@ -28,23 +28,18 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::measures::duration::{
-    survival_columns, AT_RISK, CENSORED, CIF, ENTRY_YEAR, EVENTS, EVENTS_CUM, MEDIAN_DAYS,
-    SPELLS as COHORT_SPELLS, T_DAYS,
-};
-use crate::measures::indicators::{
-    CI_HI, CI_LO, DENOMINATOR, MEASURE, NUMERATOR, PERSONS_NUM, VALUE,
-};
-use crate::measures::outcomes::{DESTINATION, LAG_DAYS, SHARE, SPELLS, TOTAL};
+use crate::measures::duration::survival_columns;
 use crate::measures::{floats, ints, texts, Table};
 use crate::reference::{self, Reference};
+use crate::schema::out::hidden::TOTAL;
+use crate::schema::out::TableId;
+use crate::schema::out::{
+    AT_RISK, CENSORED, CIF, CI_HI, CI_LO, DENOMINATOR, DESTINATION, ENTRY_YEAR, EVENTS, EVENTS_CUM,
+    LAG_DAYS, MEASURE, MEDIAN_DAYS, NUMERATOR, PERSONS_NUM, SHARE, SPELLS, T_DAYS, VALUE,
+};
 use crate::schema::{self as s, out, DURATION_BANDS};
 
 pub use engine::{CellId, Line, State, SubTable};
-
-/// Marks the `survival_curves` rows the primary walk publishes; rows are dropped only after
-/// the secondary rules, which need every point.
-pub const PUBLISHED: &str = "__published";
 
 /// Where a cell's figure is printed, so that hiding the cell hides it there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +70,15 @@ enum Place {
 }
 
 impl Place {
-    fn table(self) -> &'static str {
+    fn table(self) -> TableId {
         match self {
-            Place::Numerator(_) | Place::Denominator(_) => "indicators",
-            Place::Band(_) => "stock_duration",
-            Place::PersonDays(_) => "fte",
-            Place::Destination(_) | Place::LagTotal(..) => "exit_destinations",
-            Place::Cohort(_) | Place::Events(_) | Place::Survival(..) => "duration_cohorts",
-            Place::Point(_) => "survival_curves",
-            Place::Incidence(_) => "cumulative_incidence",
+            Place::Numerator(_) | Place::Denominator(_) => TableId::Indicators,
+            Place::Band(_) => TableId::StockDuration,
+            Place::PersonDays(_) => TableId::Fte,
+            Place::Destination(_) | Place::LagTotal(..) => TableId::ExitDestinations,
+            Place::Cohort(_) | Place::Events(_) | Place::Survival(..) => TableId::DurationCohorts,
+            Place::Point(_) => TableId::SurvivalCurves,
+            Place::Incidence(_) => TableId::CumulativeIncidence,
         }
     }
 }
@@ -369,8 +364,8 @@ pub fn audit(
     // The published curve points, as the `PUBLISHED` mark on the raw curve rows.
     let mut view: Vec<Table> = published.to_vec();
     if let (Some(rawc), Some(pos)) = (
-        raw.iter().find(|t| t.name == "survival_curves"),
-        view.iter().position(|t| t.name == "survival_curves"),
+        raw.iter().find(|t| t.id == TableId::SurvivalCurves),
+        view.iter().position(|t| t.id == TableId::SurvivalCurves),
     ) {
         let point = |df: &DataFrame| -> PolarsResult<Vec<(Cohort, i64)>> {
             Ok(cohort_keys(df)?
@@ -429,11 +424,11 @@ pub fn apply(
     safe: &mut [Table],
     hierarchy: &Hierarchy,
     config: &Config,
-) -> Result<BTreeMap<&'static str, Counts>, Error> {
+) -> Result<BTreeMap<TableId, Counts>, Error> {
     let mut cells = Cells::build(&Frames { raw, safe: &*safe }, hierarchy, config)?;
     let primary_state = cells.state.clone();
     cells.protect();
-    let mut counts: BTreeMap<&'static str, Counts> = BTreeMap::new();
+    let mut counts: BTreeMap<TableId, Counts> = BTreeMap::new();
     for (id, places) in cells.places.iter().enumerate() {
         for p in places {
             let c = counts.entry(p.table()).or_default();

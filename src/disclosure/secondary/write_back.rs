@@ -7,15 +7,14 @@ use super::*;
 /// `suppressed` on its row, and drops the unpublished `survival_curves` points.
 pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) -> Result<(), Error> {
     // Rows to hide per (table, column set).
-    let mut hide: BTreeMap<(&'static str, Vec<String>), BTreeSet<usize>> = BTreeMap::new();
-    let mut add = |table: &'static str, columns: &[&str], row: usize| {
+    let mut hide: BTreeMap<(TableId, Vec<String>), BTreeSet<usize>> = BTreeMap::new();
+    let mut add = |table: TableId, columns: &[&str], row: usize| {
         hide.entry((table, columns.iter().map(|c| (*c).to_owned()).collect()))
             .or_default()
             .insert(row);
     };
     let s_columns: Vec<String> = horizons.iter().flat_map(|h| survival_columns(*h)).collect();
-    let mut cohort_columns: Vec<&str> =
-        vec![COHORT_SPELLS, out::PERSONS, EVENTS, CENSORED, MEDIAN_DAYS];
+    let mut cohort_columns: Vec<&str> = vec![SPELLS, out::PERSONS, EVENTS, CENSORED, MEDIAN_DAYS];
     cohort_columns.extend(s_columns.iter().map(String::as_str));
     for (id, places) in cells.places.iter().enumerate() {
         if cells.state[id] != State::Secondary {
@@ -24,63 +23,65 @@ pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) ->
         for &p in places {
             match p {
                 Place::Numerator(r) => add(
-                    "indicators",
+                    TableId::Indicators,
                     &[NUMERATOR, VALUE, CI_LO, CI_HI, PERSONS_NUM],
                     r,
                 ),
-                Place::Denominator(r) => add("indicators", &[DENOMINATOR, out::PERSONS], r),
-                Place::Band(r) => add("stock_duration", &[out::PERSONS], r),
-                Place::PersonDays(r) => add("fte", &[out::PERSON_DAYS, out::FTE, out::PERSONS], r),
-                Place::Destination(r) => add("exit_destinations", &[SPELLS, SHARE], r),
+                Place::Denominator(r) => add(TableId::Indicators, &[DENOMINATOR, out::PERSONS], r),
+                Place::Band(r) => add(TableId::StockDuration, &[out::PERSONS], r),
+                Place::PersonDays(r) => {
+                    add(TableId::Fte, &[out::PERSON_DAYS, out::FTE, out::PERSONS], r)
+                }
+                Place::Destination(r) => add(TableId::ExitDestinations, &[SPELLS, SHARE], r),
                 Place::LagTotal(start, len) => {
                     for r in start..start + len {
-                        add("exit_destinations", &[SHARE], r);
+                        add(TableId::ExitDestinations, &[SHARE], r);
                     }
                 }
-                Place::Cohort(r) => add("duration_cohorts", &cohort_columns, r),
-                Place::Events(r) => add("duration_cohorts", &[EVENTS, CENSORED], r),
-                Place::Point(r) => add("survival_curves", &[PUBLISHED], r),
+                Place::Cohort(r) => add(TableId::DurationCohorts, &cohort_columns, r),
+                Place::Events(r) => add(TableId::DurationCohorts, &[EVENTS, CENSORED], r),
+                Place::Point(r) => add(TableId::SurvivalCurves, &[PUBLISHED], r),
                 Place::Survival(r, j) => {
                     let columns = survival_columns(horizons[j]);
                     add(
-                        "duration_cohorts",
+                        TableId::DurationCohorts,
                         &columns.iter().map(String::as_str).collect::<Vec<_>>(),
                         r,
                     );
                 }
-                Place::Incidence(r) => add("cumulative_incidence", &[CIF], r),
+                Place::Incidence(r) => add(TableId::CumulativeIncidence, &[CIF], r),
             }
         }
     }
     // Every row of a hidden cohort in cumulative_incidence says so, null value or not.
-    let cohorts_hidden: BTreeSet<Cohort> = match safe.iter().find(|t| t.name == "duration_cohorts")
-    {
-        Some(t) => {
-            let keys = cohort_keys(&t.df)?;
-            cells
-                .places
-                .iter()
-                .enumerate()
-                .filter(|(id, _)| cells.state[*id] == State::Secondary)
-                .flat_map(|(_, places)| places.iter())
-                .filter_map(|p| match p {
-                    Place::Cohort(r) => Some(keys[*r].clone()),
-                    _ => None,
-                })
-                .collect()
-        }
-        None => BTreeSet::new(),
-    };
+    let cohorts_hidden: BTreeSet<Cohort> =
+        match safe.iter().find(|t| t.id == TableId::DurationCohorts) {
+            Some(t) => {
+                let keys = cohort_keys(&t.df)?;
+                cells
+                    .places
+                    .iter()
+                    .enumerate()
+                    .filter(|(id, _)| cells.state[*id] == State::Secondary)
+                    .flat_map(|(_, places)| places.iter())
+                    .filter_map(|p| match p {
+                        Place::Cohort(r) => Some(keys[*r].clone()),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            None => BTreeSet::new(),
+        };
     for table in safe.iter_mut() {
         let height = table.df.height();
         let mut flagged = vec![false; height];
-        if table.name == "cumulative_incidence" && !cohorts_hidden.is_empty() {
+        if table.id == TableId::CumulativeIncidence && !cohorts_hidden.is_empty() {
             for (r, key) in cohort_keys(&table.df)?.iter().enumerate() {
                 flagged[r] |= cohorts_hidden.contains(key);
             }
         }
         for ((name, columns), rows) in &hide {
-            if *name != table.name {
+            if *name != table.id {
                 continue;
             }
             let mask: Vec<bool> = (0..height).map(|r| rows.contains(&r)).collect();
