@@ -1,12 +1,13 @@
 //! `forloeb bench`: times every stage of the pipeline on a synthetic extract of a given size
-//! (performance is measured here, never in a timed test). The pipeline calls
-//! [`Stopwatch::lap`] after each stage; a plain run pays one clock read per stage.
+//! (performance is measured here, never in a timed test). The pipeline tells its [`Progress`]
+//! when each stage is done; the [`Stopwatch`] reads the clock then.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::reference::Reference;
+use crate::stage::{Progress, Stage};
 use crate::synth::{self, SynthFormat, SynthOptions};
 use crate::RunRequest;
 
@@ -28,15 +29,17 @@ impl Default for Stopwatch {
     }
 }
 
-impl Stopwatch {
-    /// Records the time since the previous lap under `stage`.
-    pub fn lap(&mut self, stage: &'static str) {
+impl Progress for Stopwatch {
+    /// Records the time since the previous stage ended under `stage`.
+    fn done(&mut self, stage: Stage) {
         let now = Instant::now();
-        self.laps.push((stage, now - self.last));
+        self.laps.push((stage.label(), now - self.last));
         self.peaks.push(peak_rss_kib());
         self.last = Instant::now();
     }
+}
 
+impl Stopwatch {
     /// Peak resident memory so far at the end of each lap (KiB).
     pub fn peaks(&self) -> &[Option<u64>] {
         &self.peaks
@@ -85,7 +88,7 @@ pub fn bench(
                 format,
             };
             synth::write(&options, &Reference::load(None)?)?;
-            watch.lap("synth");
+            watch.done(Stage::Synth);
             dir
         }
     };
@@ -128,9 +131,9 @@ mod tests {
     #[test]
     fn laps_are_recorded_in_order() {
         let mut watch = Stopwatch::default();
-        watch.lap("a");
-        watch.lap("b");
+        watch.done(Stage::Synth);
+        watch.done(Stage::LoadValidate);
         let names: Vec<&str> = watch.laps().iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, vec!["a", "b"]);
+        assert_eq!(names, vec!["synth", "load and validate"]);
     }
 }

@@ -29,6 +29,10 @@ pub const TO: &str = "to";
 pub const MERGE_ID: &str = "__merge";
 const ORDER: &str = "__order";
 const DELTA: &str = "__delta";
+/// Columns of a [`covered_steps`] step function besides `DAY` (its interval start).
+const COV_START: &str = "__cov_start";
+const COV_END: &str = "__cov_end";
+const COV_BEFORE: &str = "__cov_before";
 
 /// Adds `MERGE_ID` (1, 2, … within each `by` group) numbering the merged runs of intervals
 /// `start..end` (i32 day columns) whose members touch within `gap` days. Rows are ordered by
@@ -323,14 +327,24 @@ pub fn covered_steps(unions: LazyFrame, start: &str, end: &str) -> PolarsResult<
         .select([
             col(PERSON_ID),
             col(start).alias(DAY),
-            col(end).alias("__cov_end"),
+            col(end).alias(COV_END),
             (col(end) - col(start) + lit(1))
                 .cast(DataType::Int64)
                 .cum_sum(false)
                 .shift_and_fill(lit(1), lit(0i64))
                 .over([col(PERSON_ID)])?
-                .alias("__cov_before"),
+                .alias(COV_BEFORE),
         ]))
+}
+
+/// The disjoint intervals behind a [`covered_steps`] step function as `(PERSON_ID, start, end)`,
+/// named by the caller: for measures that need the intervals themselves (the gaps between them).
+pub fn covered_intervals(steps: LazyFrame, start: &str, end: &str) -> LazyFrame {
+    steps.select([
+        col(PERSON_ID),
+        col(DAY).alias(start),
+        col(COV_END).alias(end),
+    ])
 }
 
 /// Adds `out` = days of `[from, to]` covered by the intervals of `covered_steps` (0 when none):
@@ -340,30 +354,21 @@ pub fn covered_in(lf: LazyFrame, from: &str, to: &str, steps: LazyFrame, out: &s
         let right = steps.clone().select([
             col(PERSON_ID),
             col(DAY),
-            col(DAY).alias("__cov_start"),
-            col("__cov_end"),
-            col("__cov_before"),
+            col(DAY).alias(COV_START),
+            col(COV_END),
+            col(COV_BEFORE),
         ]);
-        value_on(
-            lf,
-            day,
-            right,
-            &["__cov_start", "__cov_end", "__cov_before"],
-        )
-        .with_column(
-            (col("__cov_before")
-                + (min_horizontal([col(day), col("__cov_end")]).unwrap_or(col(day))
-                    - col("__cov_start")
-                    + lit(1))
-                .cast(DataType::Int64))
-            .fill_null(0)
-            .alias(name),
-        )
-        .drop(by_name(
-            ["__cov_start", "__cov_end", "__cov_before"],
-            true,
-            false,
-        ))
+        value_on(lf, day, right, &[COV_START, COV_END, COV_BEFORE])
+            .with_column(
+                (col(COV_BEFORE)
+                    + (min_horizontal([col(day), col(COV_END)]).unwrap_or(col(day))
+                        - col(COV_START)
+                        + lit(1))
+                    .cast(DataType::Int64))
+                .fill_null(0)
+                .alias(name),
+            )
+            .drop(by_name([COV_START, COV_END, COV_BEFORE], true, false))
     };
     let lf = lf.with_column((col(from) - lit(1)).alias("__before"));
     let lf = upto(lf, to, "__f_to");

@@ -16,6 +16,7 @@ pub mod output;
 pub mod reference;
 pub mod schema;
 pub mod spells;
+pub mod stage;
 pub mod stats;
 pub mod status;
 pub mod synth;
@@ -34,6 +35,7 @@ use dates::Day;
 use extract::{Extract, ValidationReport};
 use output::{Manifest, PausePoint, RunInfo, Target};
 use reference::Reference;
+pub use stage::{Progress, Stage};
 
 /// The version written into every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -87,7 +89,7 @@ struct Prepared {
     spells: spells::Spells,
 }
 
-fn prepare(request: &RunRequest, watch: &mut Stopwatch) -> Result<Prepared, Error> {
+fn prepare(request: &RunRequest, progress: &mut dyn Progress) -> Result<Prepared, Error> {
     let (config, _) = Config::load(request.config.as_deref())?;
     let reference = Reference::load(request.peers.as_deref())?;
     let (extract, report) = extract::load(&request.extract)?;
@@ -100,7 +102,7 @@ fn prepare(request: &RunRequest, watch: &mut Stopwatch) -> Result<Prepared, Erro
         extract.end,
     )?;
     let effective = Effective::new(&config, period)?;
-    watch.lap("load and validate");
+    progress.done(Stage::LoadValidate);
 
     let as_of_r = extract.as_of(period.end)?;
     let source = Source {
@@ -110,7 +112,7 @@ fn prepare(request: &RunRequest, watch: &mut Stopwatch) -> Result<Prepared, Erro
         sha256: extract.sha256,
     };
     let spells = spells::build(&as_of_r, &config)?;
-    watch.lap("as of R, spells");
+    progress.done(Stage::Spells);
     Ok(Prepared {
         reference,
         source,
@@ -123,9 +125,9 @@ fn prepare(request: &RunRequest, watch: &mut Stopwatch) -> Result<Prepared, Erro
 
 /// The pipeline up to the unprotected tables: validate, cut at R, build spells, compute. For
 /// tests and for checks inside a secure environment; nothing here is written anywhere.
-pub fn compute(request: &RunRequest, watch: &mut Stopwatch) -> Result<Computed, Error> {
-    let p = prepare(request, watch)?;
-    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, watch)?;
+pub fn compute(request: &RunRequest, progress: &mut dyn Progress) -> Result<Computed, Error> {
+    let p = prepare(request, progress)?;
+    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, progress)?;
     Ok(Computed {
         source: p.source,
         effective: p.effective,
@@ -140,7 +142,7 @@ pub fn compute(request: &RunRequest, watch: &mut Stopwatch) -> Result<Computed, 
 /// Returns where they went and the number of spells.
 pub fn export_spells(request: &RunRequest, out: &Path) -> Result<(PathBuf, usize), Error> {
     let target = Target::claim(out, &request.extract, output::Kind::PersonLevel)?;
-    let p = prepare(request, &mut Stopwatch::default())?;
+    let p = prepare(request, &mut ())?;
     // The text id the extract used, not the internal integer.
     let mut df = p
         .as_of_r
@@ -157,23 +159,23 @@ pub fn export_spells(request: &RunRequest, out: &Path) -> Result<(PathBuf, usize
 /// The whole pipeline. An explicit `--out` is checked before any work, the default
 /// `reports/<label>` as soon as the period is known; nothing is written unless every stage
 /// succeeds.
-pub fn run(request: &RunRequest, watch: &mut Stopwatch) -> Result<RunOutcome, Error> {
+pub fn run(request: &RunRequest, progress: &mut dyn Progress) -> Result<RunOutcome, Error> {
     let claim = |out: &Path| Target::claim(out, &request.extract, output::Kind::Report);
     let early = request.out.as_deref().map(claim).transpose()?;
-    let p = prepare(request, watch)?;
+    let p = prepare(request, progress)?;
     let target = match early {
         Some(target) => target,
         None => claim(&PathBuf::from("reports").join(p.effective.period.label()))?,
     };
     let pause = |here| output::pause(request.pause_at, here);
     pause(PausePoint::Compute);
-    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, watch)?;
+    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, progress)?;
     let hierarchy = disclosure::Hierarchy::new(&p.reference)?;
     let safe = disclosure::apply(tables, &p.effective.config, &hierarchy)?;
-    watch.lap("disclosure");
+    progress.done(Stage::Disclosure);
     let info = run_info(&p.source, &p.effective, p.report)?;
     let (out, manifest) = output::write_all(&safe, &info, target, pause)?;
-    watch.lap("write tables, charts, manifest");
+    progress.done(Stage::Write);
     Ok(RunOutcome { out, manifest })
 }
 

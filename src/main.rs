@@ -60,7 +60,7 @@ fn dispatch(command: Command) -> Result<u8, Error> {
         Command::Run(args) => {
             let mut request = request(args.extract, args.report, args.out);
             request.pause_at = args.pause_at;
-            let outcome = forloeb::run(&request, &mut forloeb::Stopwatch::default())?;
+            let outcome = forloeb::run(&request, &mut ())?;
             for w in &outcome.manifest.run.warnings {
                 eprintln!("warning: {w}");
             }

@@ -1,7 +1,7 @@
 //! The measures of MEASURES.md, one file per family, each producing output tables at the three
 //! levels (municipality, peer group, country) for every group and `all`.
 
-pub mod coverage;
+pub mod context;
 pub mod duration;
 pub mod indicators;
 pub mod outcomes;
@@ -12,6 +12,7 @@ use polars::prelude::*;
 use crate::reference::{self, Reference};
 use crate::schema::out::{self, TableId};
 use crate::schema::{self as s};
+use crate::stage::{Progress, Stage};
 
 /// One output table before disclosure control: which table it is, its rows sorted by its keys,
 /// its key columns, and its definition (written into its metadata and the report).
@@ -154,7 +155,7 @@ pub fn compute(
     spells: &crate::spells::Spells,
     effective: &crate::config::Effective,
     reference: &Reference,
-    watch: &mut crate::bench::Stopwatch,
+    progress: &mut dyn Progress,
 ) -> PolarsResult<Tables> {
     let config = &effective.config;
     let period = &effective.period;
@@ -164,16 +165,16 @@ pub fn compute(
     let population = duration::population(spells, status_steps.clone(), config.gap_days)?
         .collect()?
         .lazy();
-    watch.lap("status steps, exit classes");
+    progress.done(Stage::StatusSteps);
     let duration = duration::compute(population, effective, reference)?;
-    watch.lap("duration (KM, AJ)");
+    progress.done(Stage::Duration);
     let stock_on_r = stock::stock(extract, spells, config)?.collect()?.lazy();
     let destinations =
         outcomes::exit_destinations(spells, status_steps.clone(), config, period, reference)?;
     let stock_duration = stock::stock_duration(stock_on_r.clone(), reference)?;
-    watch.lap("destinations, stock");
+    progress.done(Stage::DestinationsStock);
 
-    let mut ctx = coverage::Context::new(
+    let ctx = context::Context::new(
         extract,
         spells,
         config,
@@ -182,16 +183,9 @@ pub fn compute(
         status_steps.clone(),
     )?;
     let fte = stock::fte(ctx.day_pieces.clone(), period, reference)?;
-    let mut contributions = coverage::stock_measures(&mut ctx)?;
-    contributions.extend(coverage::spell_measures(&ctx)?);
-    contributions.extend(coverage::period_measures(&ctx)?);
-    contributions.extend(coverage::outcome_measures(&ctx)?);
-    let indicators = indicators::table(
-        contributions,
-        reference,
-        crate::stats::z_value(config.confidence),
-    )?;
-    watch.lap("indicators");
+    let (indicators, notes) =
+        indicators::table(&ctx, reference, crate::stats::z_value(config.confidence))?;
+    progress.done(Stage::Indicators);
     Ok(Tables {
         tables: vec![
             duration.cohorts,
@@ -202,6 +196,6 @@ pub fn compute(
             fte,
             indicators,
         ],
-        notes: ctx.notes,
+        notes,
     })
 }

@@ -97,11 +97,11 @@ pub fn stock_duration(stock: LazyFrame, reference: &Reference) -> PolarsResult<T
 /// group(day); `fte = person_days / |P|`. Why: jobindsats' volume measure — 26 of 52 weeks on
 /// benefit is half a full-time person.
 ///
-/// Computed without person-day rows from `day_pieces` (`coverage::Context::day_pieces`): the
+/// Computed without person-day rows from `day_pieces` (`context::Context::day_pieces`): the
 /// municipality cover and the group are step functions, and each person's P is split into pieces
 /// on which both are constant; person-days are sums of piece lengths.
 pub fn fte(day_pieces: LazyFrame, period: &Period, reference: &Reference) -> PolarsResult<Table> {
-    let days = day_pieces.with_column(col(super::coverage::DAYS).alias(out::PERSON_DAYS));
+    let days = day_pieces.with_column(col(super::context::DAYS).alias(out::PERSON_DAYS));
     let df = by_levels(
         days,
         reference,

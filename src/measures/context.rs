@@ -1,0 +1,239 @@
+//! The step functions and frames that the indicators of MEASURES.md §4 and the `fte` table
+//! share, built once per report.
+//!
+//! Interval logic never expands person-days. Days covered by activation, support, company
+//! offers or target benefit in a window are read from cumulative step functions with two as-of
+//! joins per row (`intervals::covered_in`); meetings in a window likewise
+//! (`intervals::count_in`); days in P are split into pieces on which municipality, group and
+//! activation are constant (`intervals::pieces`). Each costs O(n log n) in the number of
+//! periods, meetings and rows queried.
+
+use std::cell::OnceCell;
+
+use polars::prelude::*;
+
+use crate::config::{Config, Period};
+use crate::dates::{self, Day};
+use crate::extract::Extract;
+use crate::intervals::{self, FROM, TO};
+use crate::schema as s;
+use crate::spells::{self, Spells};
+
+/// Column of [`Context::day_pieces`]: 1 on activation days, null otherwise.
+pub const ACTIVATION: &str = "__act_key";
+/// Column of [`Context::day_pieces`]: the piece's length in days.
+pub const DAYS: &str = "__days";
+/// Value columns of the meeting and paid-month step functions.
+const HELD: &str = "__held";
+const PAID: &str = "__paid";
+
+/// Step functions and frames shared by every indicator, computed once.
+pub struct Context<'a> {
+    pub extract: &'a Extract,
+    pub spells: &'a Spells,
+    pub config: &'a Config,
+    pub period: Period,
+    /// The stock on R (one row per person, `stock::stock`).
+    pub stock: LazyFrame,
+    pub status_steps: LazyFrame,
+    /// Municipality of the target periods covering a day (smallest code), as change points.
+    pub municipality_cover: LazyFrame,
+    /// Cumulative covered days of target benefit, activation, support, company offers and any
+    /// benefit (`intervals::covered_steps`).
+    pub target_days: LazyFrame,
+    pub activation_days: LazyFrame,
+    pub support_days: LazyFrame,
+    pub company_days: LazyFrame,
+    pub benefit_days: LazyFrame,
+    /// The target person-days in P as pieces on which municipality (smallest code covering),
+    /// group and activation are constant: `person_id`, `from`, `to`, `municipality`, `group`,
+    /// [`ACTIVATION`], [`DAYS`]. Shared by `fte`, `activation_rate` and `meetings_per_year`,
+    /// whose denominators are these days.
+    pub day_pieces: LazyFrame,
+    /// Cumulative held meetings and cumulative months with paid hours (`intervals::count_steps`).
+    held_meetings: LazyFrame,
+    paid_months: LazyFrame,
+    /// Frames a family of measures shares, built by the first measure that needs them.
+    pub(super) six_months: OnceCell<LazyFrame>,
+}
+
+/// Target-benefit days covered by interventions of `kinds`, as a `covered_steps` step function.
+fn intervention_days(extract: &Extract, kinds: &[String]) -> PolarsResult<LazyFrame> {
+    let kinds = Series::new("kinds".into(), kinds);
+    let lf = extract
+        .interventions
+        .clone()
+        .lazy()
+        .filter(s::is_one_of(col(s::KIND), kinds))
+        .select([
+            col(s::PERSON_ID),
+            col(s::START).cast(DataType::Int32),
+            col(s::END).cast(DataType::Int32),
+        ]);
+    materialise(intervals::covered_steps(
+        intervals::union(lf, &[s::PERSON_ID], s::START, s::END, 0)?,
+        s::START,
+        s::END,
+    )?)
+}
+
+/// Runs a plan once so that the measures reading it do not each re-run it.
+pub fn materialise(lf: LazyFrame) -> PolarsResult<LazyFrame> {
+    Ok(lf.collect()?.lazy())
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        extract: &'a Extract,
+        spells: &'a Spells,
+        config: &'a Config,
+        period: Period,
+        stock: LazyFrame,
+        status_steps: LazyFrame,
+    ) -> PolarsResult<Self> {
+        let target = spells::target_periods(extract, config);
+        let mut support_kinds = config.activation_kinds.clone();
+        support_kinds.push("mentor".into());
+        let all_benefits = extract.benefit_periods.clone().lazy().select([
+            col(s::PERSON_ID),
+            col(s::START).cast(DataType::Int32),
+            col(s::END).cast(DataType::Int32),
+        ]);
+        let held = extract
+            .meetings
+            .clone()
+            .lazy()
+            .filter(col(s::STATUS).eq(lit("held")))
+            .select([col(s::PERSON_ID), col(s::DATE).cast(DataType::Int32)]);
+        let paid = extract
+            .paid_hours
+            .clone()
+            .lazy()
+            .filter(col(s::HOURS).gt(lit(0.0)))
+            .select([col(s::PERSON_ID), col(s::MONTH).cast(DataType::Int32)]);
+        let municipality_cover = materialise(intervals::cover_steps(
+            target.clone(),
+            s::MUNICIPALITY,
+            s::START,
+            s::END,
+        )?)?;
+        let groups = materialise(spells::group_steps(extract))?;
+        let activation_days = intervention_days(extract, &config.activation_kinds)?;
+        let day_pieces = materialise(day_pieces(
+            target.clone(),
+            period,
+            municipality_cover.clone(),
+            groups,
+            activation_days.clone(),
+        )?)?;
+        Ok(Context {
+            extract,
+            spells,
+            config,
+            period,
+            stock: materialise(stock)?,
+            status_steps,
+            municipality_cover,
+            day_pieces,
+            target_days: materialise(intervals::covered_steps(
+                intervals::union(target, &[s::PERSON_ID], s::START, s::END, 0)?,
+                s::START,
+                s::END,
+            )?)?,
+            activation_days,
+            support_days: intervention_days(extract, &support_kinds)?,
+            company_days: intervention_days(extract, &config.company_kinds)?,
+            benefit_days: materialise(intervals::covered_steps(
+                intervals::union(all_benefits, &[s::PERSON_ID], s::START, s::END, 0)?,
+                s::START,
+                s::END,
+            )?)?,
+            held_meetings: materialise(intervals::count_steps(held, s::DATE, HELD)?)?,
+            paid_months: materialise(intervals::count_steps(paid, s::MONTH, PAID)?)?,
+            six_months: OnceCell::new(),
+        })
+    }
+
+    /// R, the reference date (the extract is cut at R).
+    pub fn r(&self) -> Day {
+        self.extract.end
+    }
+
+    /// X, the first day the registers cover.
+    pub fn x(&self) -> Day {
+        self.extract.start
+    }
+
+    /// MEASURES.md: a measure whose look-back window starts before X is not computed. `None`
+    /// when the window is known, else the note saying why the measure is missing.
+    pub fn window_unknown(&self, measure: &str, from: Day) -> Option<String> {
+        (from < self.x()).then(|| {
+            format!(
+                "{measure} not computed: its look-back window starts {} before extract_start {}",
+                dates::iso(from),
+                dates::iso(self.x())
+            )
+        })
+    }
+
+    /// Adds `out` = held meetings of the person on days `[from, to]`.
+    pub fn held_in(&self, lf: LazyFrame, from: &str, to: &str, out: &str) -> LazyFrame {
+        intervals::count_in(lf, from, to, self.held_meetings.clone(), HELD, out)
+    }
+
+    /// Adds `out` = months with paid hours > 0 among the month starts in `[from, to]`.
+    pub fn paid_months_in(&self, lf: LazyFrame, from: &str, to: &str, out: &str) -> LazyFrame {
+        intervals::count_in(lf, from, to, self.paid_months.clone(), PAID, out)
+    }
+
+    /// The frame in `cell`, built by `build` the first time it is asked for.
+    pub(super) fn shared(
+        cell: &OnceCell<LazyFrame>,
+        build: impl FnOnce() -> PolarsResult<LazyFrame>,
+    ) -> PolarsResult<LazyFrame> {
+        if let Some(lf) = cell.get() {
+            return Ok(lf.clone());
+        }
+        let lf = build()?;
+        Ok(cell.get_or_init(|| lf).clone())
+    }
+}
+
+/// Splits every person's days in P (persons with a target period overlapping P) into pieces on
+/// which the covering municipality, the group and activation are constant; keeps the pieces
+/// covered by a target period.
+fn day_pieces(
+    target: LazyFrame,
+    p: Period,
+    municipality_cover: LazyFrame,
+    groups: LazyFrame,
+    activation_days: LazyFrame,
+) -> PolarsResult<LazyFrame> {
+    let windows = target
+        .filter(
+            col(s::END)
+                .gt_eq(lit(p.start))
+                .and(col(s::START).lt_eq(lit(p.end))),
+        )
+        .select([col(s::PERSON_ID)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_columns([lit(p.start).alias(FROM), lit(p.end).alias(TO)]);
+    let activation = intervals::covered_intervals(activation_days, s::START, s::END)
+        .with_column(lit(1i32).alias(ACTIVATION));
+    let activation_cover = intervals::cover_steps(activation, ACTIVATION, s::START, s::END)?;
+    Ok(intervals::pieces(
+        windows,
+        &[
+            (municipality_cover, s::MUNICIPALITY),
+            (groups, s::GROUP),
+            (activation_cover, ACTIVATION),
+        ],
+    )?
+    .filter(col(s::MUNICIPALITY).is_not_null())
+    .with_columns([
+        (col(TO) - col(FROM) + lit(1))
+            .cast(DataType::Int64)
+            .alias(DAYS),
+        col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)),
+    ]))
+}

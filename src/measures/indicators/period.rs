@@ -1,0 +1,172 @@
+//! Day-, meeting- and month-based indicators over the report period P (MEASURES.md §4.3):
+//! their units (days, meetings, person-months) are not independent, so they carry no interval.
+
+use polars::lazy::dsl::{max_horizontal, min_horizontal};
+use polars::prelude::*;
+
+use crate::dates;
+use crate::intervals;
+use crate::measures::context::{Context, ACTIVATION, DAYS};
+use crate::schema as s;
+use crate::spells;
+
+use super::Rows;
+
+// Working columns of this module.
+const DEN: &str = "__per_year_den";
+const NUM: &str = "__per_year_num";
+const MONTH: &str = "__month";
+const MONTH_END: &str = "__month_end";
+const FIRST: &str = "__first";
+const PAID: &str = "__paid";
+
+/// `activation_rate` (§4.3): activation days ÷ target person-days in P, a day being an
+/// activation day when an intervention of an activation kind covers it. Why: jobindsats'
+/// aktiveringsgrad in days (Oct 2020: jobparate 17 %, aktivitetsparate 9 %).
+pub fn activation_rate(ctx: &Context<'_>) -> PolarsResult<Rows> {
+    Ok(Rows::of(
+        ctx.day_pieces.clone(),
+        col(DAYS),
+        when(col(ACTIVATION).is_not_null())
+            .then(col(DAYS))
+            .otherwise(lit(0)),
+    ))
+}
+
+/// Meetings in P on target days, with the municipality covering the day and the group of the
+/// meeting date.
+fn meetings_in_p(ctx: &Context<'_>) -> PolarsResult<LazyFrame> {
+    let p = ctx.period;
+    let meetings = ctx
+        .extract
+        .meetings
+        .clone()
+        .lazy()
+        .with_column(col(s::DATE).cast(DataType::Int32))
+        .filter(
+            col(s::DATE)
+                .gt_eq(lit(p.start))
+                .and(col(s::DATE).lt_eq(lit(p.end))),
+        );
+    let meetings = intervals::value_on(
+        meetings,
+        s::DATE,
+        ctx.municipality_cover.clone(),
+        &[s::MUNICIPALITY],
+    )
+    .filter(col(s::MUNICIPALITY).is_not_null());
+    Ok(spells::group_on(meetings, s::DATE, ctx.extract)
+        .collect()?
+        .lazy())
+}
+
+/// `cancel_share` (§4.3): of the meetings in P on target days not cancelled by the jobcentre,
+/// those the citizen cancelled (afbud) or did not attend. Why: STAR's review found afbud and
+/// fravær slow cases down.
+pub fn cancel_share(ctx: &Context<'_>) -> PolarsResult<Rows> {
+    let status = col(s::STATUS);
+    Ok(Rows::of(
+        meetings_in_p(ctx)?.filter(status.clone().neq(lit("cancelled_jobcentre"))),
+        lit(1),
+        status
+            .clone()
+            .eq(lit("cancelled_citizen"))
+            .or(status.eq(lit("no_show"))),
+    ))
+}
+
+/// `meetings_per_year` (§4.3): held meetings on target days in P per person-year on benefit,
+/// `365.25 · meetings ÷ target person-days`. Why: how often a jobcentre sees its citizens,
+/// independent of how long they stay.
+pub fn meetings_per_year(ctx: &Context<'_>) -> PolarsResult<Rows> {
+    let days = ctx.day_pieces.clone().select([
+        col(s::PERSON_ID),
+        col(s::MUNICIPALITY),
+        col(s::GROUP),
+        col(DAYS).cast(DataType::Int64).alias(DEN),
+        lit(0).cast(DataType::Int64).alias(NUM),
+    ]);
+    let meetings = meetings_in_p(ctx)?.select([
+        col(s::PERSON_ID),
+        col(s::MUNICIPALITY),
+        col(s::GROUP),
+        lit(0).cast(DataType::Int64).alias(DEN),
+        col(s::STATUS)
+            .eq(lit("held"))
+            .cast(DataType::Int64)
+            .alias(NUM),
+    ]);
+    Ok(Rows::of(
+        concat([days, meetings], UnionArgs::default())?,
+        col(DEN),
+        col(NUM),
+    ))
+}
+
+/// `paid_hours_months` (§4.3): person-months wholly inside P with ≥ 1 target day; numerator:
+/// hours > 0 that month. A month belongs to the municipality and group of its first target day.
+/// Why: ordinary paid hours work (BIP), and small jobs are the way forward (STAR).
+pub fn paid_hours_months(ctx: &Context<'_>) -> PolarsResult<Rows> {
+    let p = ctx.period;
+    let clipped = spells::target_periods(ctx.extract, ctx.config)
+        .with_columns([
+            max_horizontal([col(s::START), lit(p.start)])?.alias(s::START),
+            min_horizontal([col(s::END), lit(p.end)])?.alias(s::END),
+        ])
+        .filter(col(s::START).lt_eq(col(s::END)));
+    let unions = intervals::union(clipped, &[s::PERSON_ID], s::START, s::END, 0)?;
+    let touched = unions
+        .with_column(
+            date_ranges(
+                Some(dates::expr::month_start(col(s::START)).cast(DataType::Date)),
+                Some(dates::expr::month_start(col(s::END)).cast(DataType::Date)),
+                Some(Duration::parse("1mo")),
+                None,
+                ClosedWindow::Both,
+            )?
+            .alias(MONTH),
+        )
+        .explode(
+            by_name([MONTH], true, false),
+            ExplodeOptions {
+                empty_as_null: true,
+                keep_nulls: true,
+            },
+        )
+        .with_column(col(MONTH).cast(DataType::Int32))
+        .with_column(dates::expr::month_end(col(MONTH)).alias(MONTH_END))
+        .filter(
+            col(MONTH)
+                .gt_eq(lit(p.start))
+                .and(col(MONTH_END).lt_eq(lit(p.end))),
+        )
+        .group_by([col(s::PERSON_ID), col(MONTH)])
+        .agg([max_horizontal([col(s::START), col(MONTH)])?
+            .min()
+            .alias(FIRST)]);
+    let touched = intervals::value_on(
+        touched,
+        FIRST,
+        ctx.municipality_cover.clone(),
+        &[s::MUNICIPALITY],
+    );
+    let touched = spells::group_on(touched, FIRST, ctx.extract);
+    let hours = ctx
+        .extract
+        .paid_hours
+        .clone()
+        .lazy()
+        .filter(col(s::HOURS).gt(lit(0.0)))
+        .select([
+            col(s::PERSON_ID),
+            col(s::MONTH).cast(DataType::Int32).alias(MONTH),
+            lit(true).alias(PAID),
+        ]);
+    let rows = touched.join(
+        hours,
+        [col(s::PERSON_ID), col(MONTH)],
+        [col(s::PERSON_ID), col(MONTH)],
+        JoinArgs::new(JoinType::Left),
+    );
+    Ok(Rows::of(rows, lit(1), col(PAID).fill_null(false)))
+}
