@@ -23,6 +23,7 @@ pub(super) struct CaseSpell {
     then: Option<State>,
 }
 
+/// Groups the cash-benefit stints into the spells case management follows.
 pub(super) fn case_spells(stints: &[Stint]) -> Vec<CaseSpell> {
     let mut spells: Vec<CaseSpell> = Vec::new();
     let mut previous_benefit = None;
@@ -62,17 +63,20 @@ pub(super) fn case_spells(stints: &[Stint]) -> Vec<CaseSpell> {
     spells
 }
 
+/// A match-group decision: a row of `assessments`.
 pub(super) struct Assessment {
     pub(super) date: Day,
     pub(super) group: MatchGroup,
 }
 
+/// An offer: a row of `interventions`; `end` is null while it runs on extract_end.
 pub(super) struct Intervention {
     pub(super) offer: Offer,
     pub(super) start: Day,
     pub(super) end: Option<Day>,
 }
 
+/// A conversation: a row of `meetings`.
 pub(super) struct Meeting {
     pub(super) date: Day,
     pub(super) kind: MeetingKind,

@@ -127,6 +127,7 @@ fn write_chunked(
     })
 }
 
+/// Refuses options that cannot give an extract, before anything is written.
 fn check_options(opts: &SynthOptions) -> Result<(), Error> {
     if opts.persons == 0 {
         return Err(Error::Request(

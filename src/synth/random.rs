@@ -5,6 +5,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::dates::Day;
 
+/// True with probability `p`.
 pub(super) fn chance(rng: &mut ChaCha8Rng, p: f64) -> bool {
     rng.gen::<f64>() < p
 }
@@ -38,6 +39,8 @@ pub(super) fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
         .collect()
 }
 
+/// An index drawn in proportion to its weight, given the [`cumulative`] weights (a binary
+/// search: a municipality is drawn for every person and every move).
 pub(super) fn draw_cumulative(cum: &[f64], rng: &mut ChaCha8Rng) -> usize {
     let total = cum.last().copied().unwrap_or(0.0);
     let u = rng.gen::<f64>() * total;

@@ -21,6 +21,7 @@ use crate::schema;
 // ---------------------------------------------------------------------------------------------
 // Paid hours.
 
+/// A row of `paid_hours`.
 struct PaidMonth {
     month: Day,
     hours: f64,
@@ -101,6 +102,7 @@ fn push_paid(
 // ---------------------------------------------------------------------------------------------
 // Register rows of benefit stints.
 
+/// A row of `benefit_periods`.
 struct PeriodRow {
     benefit: Benefit,
     start: Day,
@@ -190,6 +192,7 @@ fn period_rows(
 // ---------------------------------------------------------------------------------------------
 // Chunks: persons and their rows, column by column.
 
+/// A row of `persons`.
 struct PersonRow {
     birth_year: i32,
     sex: &'static str,

@@ -90,6 +90,7 @@ pub(super) fn stints(world: &World, person: &Person, rng: &mut ChaCha8Rng) -> Ve
     .run()
 }
 
+/// One person's walk through time; profile and municipality change on returns to cash benefit.
 struct Sim<'a> {
     world: &'a World,
     person: &'a Person,

@@ -90,6 +90,8 @@ pub(super) fn climate(year: i32) -> f64 {
     }
 }
 
+/// What every person shares: the extract's dates, the reforms, the municipalities and the
+/// calendar of entries.
 pub(super) struct World {
     pub(super) start: Day,
     pub(super) end: Day,
@@ -105,6 +107,7 @@ pub(super) struct World {
 }
 
 impl World {
+    /// The world over the reference's municipalities; refuses a reference without any.
     pub(super) fn build(opts: &SynthOptions, reference: &Reference) -> Result<World, Error> {
         let df = &reference.municipalities;
         let codes = df.column(reference::CODE)?.i32()?;
@@ -187,6 +190,7 @@ impl World {
         }
     }
 
+    /// A municipality, in proportion to its share of the country's recipients.
     pub(super) fn draw_municipality(&self, rng: &mut ChaCha8Rng) -> usize {
         draw_cumulative(&self.municipality_cum, rng)
     }
@@ -208,11 +212,13 @@ impl World {
 // ---------------------------------------------------------------------------------------------
 // Calendar.
 
+/// First day of the month of `day`.
 pub(super) fn month_start(day: Day) -> Day {
     let d = dates::from_day(day);
     dates::ymd(d.year(), d.month(), 1).unwrap_or(day)
 }
 
+/// First day of the month after the one starting on `first`.
 pub(super) fn next_month(first: Day) -> Day {
     let d = dates::from_day(first);
     let (y, m) = if d.month() == 12 {
@@ -223,6 +229,7 @@ pub(super) fn next_month(first: Day) -> Day {
     dates::ymd(y, m, 1).unwrap_or(first + 31)
 }
 
+/// 1 January of `year`; far in the future when out of range, so that the date is never reached.
 pub(super) fn year_start(year: i32) -> Day {
     dates::ymd(year, 1, 1).unwrap_or(Day::MAX / 2)
 }
@@ -319,6 +326,7 @@ const PROFILES: [(Profile, f64); 3] = [
     (Profile::Chronic, 0.28),
 ];
 
+/// A person at their first request for help, drawn from the entrant distributions above.
 pub(super) fn draw_person(world: &World, rng: &mut ChaCha8Rng) -> Person {
     let entry = world.draw_entry_day(rng);
     let (lo, hi) = pick(rng, &AGE_AT_ENTRY);

@@ -45,6 +45,8 @@ pub(super) fn refuse_existing_tables(out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// `extract.toml` gives the dates the registers cover (the contract reads them from it) and the
+/// seed, so that the extract can be written again.
 pub(super) fn write_extract_toml(opts: &SynthOptions) -> Result<(), Error> {
     let path = opts.out.join(EXTRACT_TOML);
     let text = format!(
@@ -60,6 +62,7 @@ pub(super) fn write_extract_toml(opts: &SynthOptions) -> Result<(), Error> {
     std::fs::write(&path, text).map_err(Error::io(path))
 }
 
+/// One table's open file.
 enum TableWriter {
     /// A CsvWriter is made per chunk; the header goes with the first.
     Csv {
@@ -78,6 +81,7 @@ pub(super) struct Sink {
 }
 
 impl Sink {
+    /// Nothing is opened yet: each file is created with its first chunk.
     pub(super) fn create(out: &Path, format: SynthFormat) -> Sink {
         Sink {
             out: out.to_path_buf(),
@@ -140,6 +144,7 @@ impl Sink {
         Ok(())
     }
 
+    /// Flushes and closes every file; returns rows per table in `schema::TABLES` order.
     pub(super) fn finish(mut self) -> Result<Vec<(&'static str, u64)>, Error> {
         for table in 0..schema::TABLES.len() {
             let path = self.path(table);
