@@ -151,3 +151,208 @@ fn columns(df: &DataFrame) -> Vec<Expr> {
 
 /// Working column: the integer person id while it replaces the text id.
 const ID: &str = "__id";
+
+#[cfg(test)]
+mod tests {
+    use crate::dates::{iso, parse_iso};
+    use crate::schema as s;
+    use crate::testing::{extract, Rows};
+
+    use super::*;
+
+    /// X = 2020-01-01, E = 2024-12-31; every test looks at R = 2022-12-31.
+    /// Persons (text id → integer id by rank): p1 0 (no exit), p2 1 (exit 2022-06-15, before
+    /// R), p3 2 (exit 2023-03-01, after R: absent as of R), p4 3 (exit 2022-09-01, a month's
+    /// first day).
+    const PERSONS: &str = "p1,1980,F,,,\n\
+                           p2,1980,M,,,2022-06-15\n\
+                           p3,1980,F,,,2023-03-01\n\
+                           p4,1980,M,,,2022-09-01\n";
+
+    fn as_of_r(rows: Rows<'_>) -> Extract {
+        let (_dir, ex) = extract(
+            "2020-01-01",
+            "2024-12-31",
+            Rows {
+                persons: PERSONS,
+                ..rows
+            },
+        );
+        ex.as_of(parse_iso("2022-12-31").expect("R"))
+            .expect("as_of")
+    }
+
+    /// The rows of `df` as text, each column of `cols` rendered, person_id as the text id.
+    fn rows_of(ex: &Extract, df: &DataFrame, cols: &[&str]) -> Vec<String> {
+        let df = ex
+            .with_text_ids(df.clone().lazy())
+            .sort(cols.to_vec(), SortMultipleOptions::default())
+            .collect()
+            .expect("collect");
+        (0..df.height())
+            .map(|i| {
+                cols.iter()
+                    .map(|c| {
+                        let v = df.column(c).expect("column").get(i).expect("row");
+                        match v {
+                            AnyValue::Date(d) => iso(d),
+                            AnyValue::String(t) => t.to_owned(),
+                            AnyValue::Null => "null".into(),
+                            other => other.to_string(),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exit_after_r_is_absent_and_ids_are_dense_ranks_of_the_text_ids() {
+        let ex = as_of_r(Rows::default());
+        assert_eq!(ex.start, parse_iso("2020-01-01").expect("X"));
+        assert_eq!(ex.end, parse_iso("2022-12-31").expect("R"), "E becomes R");
+        let persons = ex
+            .persons
+            .clone()
+            .lazy()
+            .sort([s::PERSON_ID], SortMultipleOptions::default())
+            .collect()
+            .expect("collect");
+        let ids: Vec<Option<u32>> = persons
+            .column(s::PERSON_ID)
+            .expect("id")
+            .u32()
+            .expect("UInt32")
+            .iter()
+            .collect();
+        assert_eq!(ids, [Some(0), Some(1), Some(2), Some(3)]);
+        let keys = persons
+            .column(s::PERSON_KEY)
+            .expect("key")
+            .str()
+            .expect("text");
+        assert_eq!(
+            keys.iter().collect::<Vec<_>>(),
+            [Some("p1"), Some("p2"), Some("p3"), Some("p4")]
+        );
+        // p3's exit on 2023-03-01 lies after R: as of R it has not happened.
+        assert_eq!(
+            rows_of(&ex, &ex.persons, &[s::PERSON_ID, s::EXIT_DATE]),
+            ["p1 null", "p2 2022-06-15", "p3 null", "p4 2022-09-01"]
+        );
+    }
+
+    #[test]
+    fn periods_start_at_x_and_end_at_the_earliest_of_end_r_and_the_eve_of_exit() {
+        let ex = as_of_r(Rows {
+            benefit_periods: "p1,kontanthjaelp,2019-11-01,2020-03-31,101\n\
+                              p1,kontanthjaelp,2022-10-01,2023-02-28,101\n\
+                              p1,kontanthjaelp,2023-01-01,2023-03-31,101\n\
+                              p1,su,2022-12-01,,101\n\
+                              p2,kontanthjaelp,2022-01-01,2022-12-31,101\n\
+                              p2,sygedagpenge,2022-06-14,2022-06-14,101\n\
+                              p2,su,2022-06-15,2022-08-31,101\n\
+                              p3,kontanthjaelp,2022-06-01,,101\n",
+            interventions: "p1,mentor,2022-11-01,\n\
+                            p1,mentor,2023-01-02,2023-01-31\n\
+                            p2,mentor,2022-05-01,2022-07-31\n",
+            ..Rows::default()
+        });
+        let cols = [s::PERSON_ID, s::START, s::END, s::REPORTED_START];
+        assert_eq!(
+            rows_of(&ex, &ex.benefit_periods, &cols),
+            [
+                // Started before X: counts from X; the reported start is kept.
+                "p1 2020-01-01 2020-03-31 2019-11-01",
+                // Ends after R: cut at R.
+                "p1 2022-10-01 2022-12-31 2022-10-01",
+                // Open end (su): runs to R. The period starting 2023-01-01 > R is gone.
+                "p1 2022-12-01 2022-12-31 2022-12-01",
+                // Exit 2022-06-15: nothing counts on it, so the period ends on 06-14 …
+                "p2 2022-01-01 2022-06-14 2022-01-01",
+                // … a one-day period on the eve of exit stays, one starting on exit is gone.
+                "p2 2022-06-14 2022-06-14 2022-06-14",
+                // p3's exit (2023-03-01) is after R, so it does not cut: open end → R.
+                "p3 2022-06-01 2022-12-31 2022-06-01",
+            ]
+        );
+        assert_eq!(
+            rows_of(&ex, &ex.interventions, &cols),
+            [
+                "p1 2022-11-01 2022-12-31 2022-11-01",
+                "p2 2022-05-01 2022-06-14 2022-05-01",
+            ]
+        );
+    }
+
+    #[test]
+    fn dated_rows_after_r_or_on_exit_are_gone_and_meetings_before_x_too() {
+        let ex = as_of_r(Rows {
+            assessments: "p1,2019-06-01,jobparat\n\
+                          p1,2022-12-31,aktivitetsparat\n\
+                          p1,2023-01-01,jobparat\n\
+                          p2,2022-06-14,jobparat\n\
+                          p2,2022-06-15,jobparat\n\
+                          p3,2022-12-01,jobparat\n",
+            meetings: "p1,2019-12-31,individual,held\n\
+                       p1,2020-01-01,individual,held\n\
+                       p1,2023-01-01,individual,held\n\
+                       p2,2022-06-14,joint,no_show\n\
+                       p2,2022-06-15,joint,held\n\
+                       p3,2022-12-31,individual,held\n",
+            ..Rows::default()
+        });
+        // An assessment before X still holds from its date on (DATA.md), so it stays; the one
+        // after R and the one on p2's exit_date are gone.
+        assert_eq!(
+            rows_of(&ex, &ex.assessments, &[s::PERSON_ID, s::DATE, s::GROUP]),
+            [
+                "p1 2019-06-01 jobparat",
+                "p1 2022-12-31 aktivitetsparat",
+                "p2 2022-06-14 jobparat",
+                "p3 2022-12-01 jobparat",
+            ]
+        );
+        // Meetings before X are ignored; on R stays; p3's exit after R does not remove one.
+        assert_eq!(
+            rows_of(&ex, &ex.meetings, &[s::PERSON_ID, s::DATE, s::STATUS]),
+            [
+                "p1 2020-01-01 held",
+                "p2 2022-06-14 no_show",
+                "p3 2022-12-31 held",
+            ]
+        );
+    }
+
+    #[test]
+    fn paid_hours_inside_x_r_and_up_to_exit_month_are_summed_per_person_and_month() {
+        let ex = as_of_r(Rows {
+            paid_hours: "p1,2019-12-01,10,100\n\
+                         p1,2022-12-01,10,100\n\
+                         p1,2022-12-01,5,50\n\
+                         p1,2023-01-01,10,100\n\
+                         p2,2022-06-01,8,80\n\
+                         p2,2022-07-01,8,80\n\
+                         p4,2022-09-01,3,30\n\
+                         p4,2022-10-01,3,30\n",
+            ..Rows::default()
+        });
+        assert_eq!(
+            rows_of(
+                &ex,
+                &ex.paid_hours,
+                &[s::PERSON_ID, s::MONTH, s::HOURS, s::EARNINGS]
+            ),
+            [
+                // Before X (2019-12) and after R (2023-01) are gone; two employers in
+                // 2022-12: 10 + 5 hours, 100 + 50 kr.
+                "p1 2022-12-01 15.0 150.0",
+                // Exit 2022-06-15: June started before it and counts, July does not.
+                "p2 2022-06-01 8.0 80.0",
+                // Exit 2022-09-01: the month starting on exit_date still counts.
+                "p4 2022-09-01 3.0 30.0",
+            ]
+        );
+    }
+}
