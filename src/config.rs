@@ -9,6 +9,7 @@ use toml::value::Datetime;
 
 use crate::dates::{self, Day};
 use crate::error::Error;
+use crate::hash;
 use crate::schema;
 
 pub const DEFAULT_CONFIG_FILE: &str = "forloeb.toml";
@@ -176,7 +177,7 @@ impl Config {
             ("period_end", &self.period_end),
         ] {
             if let Some(d) = d {
-                datetime_day(d).ok_or_else(|| {
+                dates::datetime_day(d).ok_or_else(|| {
                     format!("{key} = {d}; expected a date YYYY-MM-DD without a time")
                 })?;
             }
@@ -185,18 +186,6 @@ impl Config {
             return Err("period_start and period_end must be given together".into());
         }
         Ok(())
-    }
-}
-
-/// The day of a TOML local date (a date without time or offset).
-pub fn datetime_day(d: &Datetime) -> Option<Day> {
-    match (d.date, d.time, d.offset) {
-        (Some(date), None, None) => dates::ymd(
-            i32::from(date.year),
-            u32::from(date.month),
-            u32::from(date.day),
-        ),
-        _ => None,
     }
 }
 
@@ -248,7 +237,7 @@ impl Period {
             }
         };
         let configured = match (&config.period_start, &config.period_end) {
-            (Some(a), Some(b)) => datetime_day(a).zip(datetime_day(b)),
+            (Some(a), Some(b)) => dates::datetime_day(a).zip(dates::datetime_day(b)),
             _ => None,
         };
         let (start, end) = if let Some(y) = year {
@@ -330,12 +319,8 @@ impl Effective {
 
     /// sha256 of `to_toml()` (MEASURES.md §8 `config_sha256`).
     pub fn sha256(&self) -> Result<String, Error> {
-        Ok(hex(&Sha256::digest(self.to_toml()?.as_bytes())))
+        Ok(hash::hex(&Sha256::digest(self.to_toml()?.as_bytes())))
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

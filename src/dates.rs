@@ -2,6 +2,7 @@
 //! arithmetic on these integers (MEASURES.md: `|[a, b]| = b - a + 1`).
 
 use chrono::{Datelike, NaiveDate};
+use toml::value::Datetime;
 
 /// Days since 1970-01-01 (the physical value of a Polars `Date`).
 pub type Day = i32;
@@ -39,6 +40,19 @@ pub fn parse_iso(s: &str) -> Option<Day> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .ok()
         .map(to_day)
+}
+
+/// The day of a TOML local date (a date without time or offset): how `forloeb.toml` and
+/// `extract.toml` write dates. A time or an offset makes it `None`, since a day is meant.
+pub fn datetime_day(d: &Datetime) -> Option<Day> {
+    match (d.date, d.time, d.offset) {
+        (Some(date), None, None) => ymd(
+            i32::from(date.year),
+            u32::from(date.month),
+            u32::from(date.day),
+        ),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

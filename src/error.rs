@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use polars::prelude::PolarsError;
 
-use crate::extract::ValidationReport;
+use crate::validation::ValidationReport;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -10,6 +10,7 @@ pub mod dates;
 pub mod disclosure;
 pub mod error;
 pub mod extract;
+pub mod hash;
 pub mod intervals;
 pub mod measures;
 pub mod output;
@@ -22,6 +23,7 @@ pub mod status;
 pub mod synth;
 #[cfg(test)]
 mod testing;
+pub mod validation;
 
 use std::path::{Path, PathBuf};
 

@@ -6,9 +6,10 @@
 use polars::prelude::*;
 
 use crate::schema::{ColType, TableSpec};
+use crate::validation::{Finding, ValidationReport};
 
-use super::files::{Format, Part};
-use super::validate::{Finding, ValidationReport, EXAMPLES_PER_FINDING};
+use super::discover::{Format, Part};
+use super::validate::find;
 
 /// Row number within its part file, 1 = first data row (kept until validation is done).
 pub const ROW: &str = "__row";
@@ -239,55 +240,4 @@ fn convert(value: Expr, from: &DataType, ty: ColType) -> Expr {
         }
         (ty, _) => value.cast(target(ty)),
     }
-}
-
-/// Rows of `lf` (which carries `ROW` and `PART`) where `condition` holds, as one finding per
-/// part file (named by `parts[PART]`), in file order.
-#[allow(clippy::too_many_arguments)]
-pub fn find(
-    lf: LazyFrame,
-    condition: Expr,
-    shown: Expr,
-    table: &'static str,
-    column: &str,
-    problem: &str,
-    expected: &str,
-    parts: &[String],
-) -> PolarsResult<Vec<Finding>> {
-    let hits = lf
-        .filter(condition)
-        .select([
-            col(PART).cast(DataType::UInt32),
-            col(ROW).cast(DataType::UInt64),
-            shown.cast(DataType::String).alias("value"),
-        ])
-        .sort([PART, ROW], SortMultipleOptions::default())
-        .collect()?;
-    let files = hits.column(PART)?.u32()?;
-    let rows = hits.column(ROW)?.u64()?;
-    let values = hits.column("value")?.str()?;
-    let mut findings: Vec<Finding> = Vec::new();
-    for ((file, row), value) in files.iter().zip(rows.iter()).zip(values.iter()) {
-        let file = file
-            .and_then(|i| parts.get(i as usize))
-            .map_or("", String::as_str);
-        if findings.last().is_none_or(|f| f.file != file) {
-            findings.push(Finding {
-                table,
-                file: file.to_owned(),
-                column: Some(column.to_owned()),
-                problem: problem.to_owned(),
-                expected: expected.to_owned(),
-                examples: Vec::new(),
-                total: 0,
-            });
-        }
-        if let Some(f) = findings.last_mut() {
-            f.total += 1;
-            if f.examples.len() < EXAMPLES_PER_FINDING {
-                f.examples.push((row, Some(value.unwrap_or("").to_owned())));
-            }
-        }
-    }
-    Ok(findings)
 }

@@ -1,195 +1,262 @@
-//! The validation report: every contract violation, grouped by (table, file, column, problem)
-//! with its rows, plus warnings and the data-quality summary that `forloeb validate` prints.
+//! Row and column rules of DATA.md that need typed values, the extract bounds or another table,
+//! and [`find`], which turns the offending rows of any rule into findings that name their file,
+//! row and value (the reader uses it for values that do not convert).
 
-use std::fmt;
+use polars::prelude::*;
 
-/// How many offending rows of one finding are listed; the rest are counted.
-pub const EXAMPLES_PER_FINDING: usize = 20;
+use crate::dates::{self, Day};
+use crate::error::Error;
+use crate::reference::Reference;
+use crate::schema::{self as s, TableSpec, TABLES};
+use crate::validation::{Finding, ValidationReport, EXAMPLES_PER_FINDING};
 
-/// One kind of violation in one file and column, with the rows where it occurs.
-#[derive(Debug, Clone)]
-pub struct Finding {
-    pub table: &'static str,
-    /// Path relative to the extract folder (or the table name when the file is missing).
-    pub file: String,
-    pub column: Option<String>,
-    /// What is wrong, e.g. "is not a date".
-    pub problem: String,
-    /// What the contract expects, e.g. "YYYY-MM-DD".
-    pub expected: String,
-    /// Up to `EXAMPLES_PER_FINDING` offending rows (1 = first data row) with their values.
-    pub examples: Vec<(Option<u64>, Option<String>)>,
-    /// All offending rows, listed or not.
-    pub total: u64,
-}
+use super::read::{PART, ROW};
+use super::{frame, table_index};
 
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let head = format!("[{}] {}", self.table, self.file);
-        let column = self.column.as_deref().map(|c| format!("column `{c}`"));
-        let examples: &[(Option<u64>, Option<String>)] = if self.examples.is_empty() {
-            &[(None, None)]
-        } else {
-            &self.examples
-        };
-        for (i, (row, value)) in examples.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            let place = match (row, &column) {
-                (Some(r), Some(c)) => format!("{head} row {r}, {c}"),
-                (Some(r), None) => format!("{head} row {r}"),
-                (None, Some(c)) => format!("{head} {c}"),
-                (None, None) => head.clone(),
-            };
-            match value {
-                Some(v) => write!(
-                    f,
-                    "{place}: '{v}' {}; expected {}",
-                    self.problem, self.expected
-                )?,
-                None => write!(f, "{place}: {}; expected {}", self.problem, self.expected)?,
-            }
-        }
-        let listed = self.examples.len() as u64;
-        if self.total > listed.max(1) {
-            write!(
-                f,
-                "\n[{}] {}: … and {} more rows like this",
-                self.table,
-                self.file,
-                self.total - listed
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// Placeholder for the count in a [`Warning`]'s text.
-const COUNT: &str = "{n}";
-
-/// A warning about the extract. When it counts rows of the extract, the count is kept apart
-/// from the text, so that what goes into a report can follow the count rule of MEASURES.md §7.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    /// The message, with `{n}` where the count goes.
-    text: String,
-    count: Option<u64>,
-}
-
-impl Warning {
-    /// The message with the exact count (for the terminal, inside the secure environment).
-    pub fn exact(&self) -> String {
-        self.with(|n| n.to_string())
-    }
-
-    /// The message as a report may print it: a count in (0, k) becomes "fewer than k".
-    pub fn published(&self, k: u64) -> String {
-        self.with(|n| {
-            if n > 0 && n < k {
-                format!("fewer than {k}")
-            } else {
-                n.to_string()
-            }
-        })
-    }
-
-    fn with(&self, count: impl Fn(u64) -> String) -> String {
-        match self.count {
-            Some(n) => self.text.replace(COUNT, &count(n)),
-            None => self.text.clone(),
-        }
-    }
-}
-
-/// Everything `validate` found. Valid when there are no findings; warnings never fail a run.
-#[derive(Debug, Clone, Default)]
-pub struct ValidationReport {
-    pub findings: Vec<Finding>,
-    pub warnings: Vec<Warning>,
-    pub summary: Vec<String>,
-}
-
-impl ValidationReport {
-    pub fn is_valid(&self) -> bool {
-        self.findings.is_empty()
-    }
-
-    /// Number of offending rows and file-level problems.
-    pub fn error_count(&self) -> u64 {
-        self.findings.iter().map(|f| f.total.max(1)).sum()
-    }
-
-    pub fn warn(&mut self, message: String) {
-        self.warnings.push(Warning {
-            text: message,
-            count: None,
-        });
-    }
-
-    /// A warning about `n` rows of the extract; `text` holds `{n}` where the count goes.
-    pub fn warn_count(&mut self, n: u64, text: String) {
-        self.warnings.push(Warning {
-            text,
-            count: Some(n),
-        });
-    }
-
-    /// A problem with a whole file (missing, two forms, unreadable).
-    pub fn file_problem(
-        &mut self,
-        table: &'static str,
-        file: &str,
-        problem: &str,
-        expected: String,
-    ) {
-        self.findings.push(Finding {
-            table,
-            file: file.to_owned(),
-            column: None,
-            problem: problem.to_owned(),
+/// Row-level rules that need typed values, the extract bounds or another table.
+pub fn check_rows(
+    frames: &[Option<DataFrame>],
+    part_names: &[Vec<String>],
+    e: Day,
+    report: &mut ValidationReport,
+) -> Result<(), Error> {
+    let mut warnings = Vec::new();
+    let e_lit = || lit(e).cast(DataType::Date);
+    let after_e = format!("on or before extract_end {}", dates::iso(e));
+    let mut rule = |spec: &TableSpec,
+                    lf: LazyFrame,
+                    cond: Expr,
+                    column: &str,
+                    problem: &str,
+                    expected: &str|
+     -> PolarsResult<()> {
+        let parts = &part_names[table_index(spec.name)];
+        for f in find(
+            lf,
+            cond,
+            col(column),
+            spec.name,
+            column,
+            problem,
             expected,
-            examples: Vec::new(),
-            total: 1,
-        });
-    }
-
-    pub fn push(&mut self, finding: Finding) {
-        self.findings.push(finding);
-    }
-}
-
-impl fmt::Display for ValidationReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for finding in &self.findings {
-            writeln!(f, "{finding}")?;
-        }
-        for w in &self.warnings {
-            writeln!(f, "warning: {}", w.exact())?;
+            parts,
+        )? {
+            report.push(f);
         }
         Ok(())
+    };
+    if let Some(persons) = frame(frames, &s::PERSONS) {
+        let lf = persons.clone().lazy();
+        rule(
+            &s::PERSONS,
+            lf.clone(),
+            col(s::PERSON_ID)
+                .cum_count(false)
+                .over([col(s::PERSON_ID)])?
+                .gt(lit(1)),
+            s::PERSON_ID,
+            "occurs more than once",
+            "each person_id once in persons",
+        )?;
+        rule(
+            &s::PERSONS,
+            lf,
+            col(s::BIRTH_YEAR)
+                .lt(lit(1900))
+                .or(col(s::BIRTH_YEAR).gt(lit(dates::year_of(e)))),
+            s::BIRTH_YEAR,
+            "is out of range",
+            &format!("a year in 1900..{}", dates::year_of(e)),
+        )?;
     }
+    for spec in TABLES.iter().filter(|t| t.name != s::PERSONS.name) {
+        let (Some(df), Some(persons)) = (frame(frames, spec), frame(frames, &s::PERSONS)) else {
+            continue;
+        };
+        let unknown = df.clone().lazy().join(
+            persons.clone().lazy().select([col(s::PERSON_ID)]),
+            [col(s::PERSON_ID)],
+            [col(s::PERSON_ID)],
+            JoinArgs::new(JoinType::Anti),
+        );
+        rule(
+            spec,
+            unknown,
+            col(s::PERSON_ID).is_not_null(),
+            s::PERSON_ID,
+            "is not in persons",
+            "a person_id of the persons table",
+        )?;
+    }
+    for spec in [&s::BENEFIT_PERIODS, &s::INTERVENTIONS] {
+        let Some(df) = frame(frames, spec) else {
+            continue;
+        };
+        let lf = df.clone().lazy();
+        rule(
+            spec,
+            lf.clone(),
+            col(s::END).lt(col(s::START)),
+            s::END,
+            "is before `start`",
+            "end ≥ start",
+        )?;
+        rule(
+            spec,
+            lf.clone(),
+            col(s::START).gt(e_lit()),
+            s::START,
+            "is after extract_end",
+            &after_e,
+        )?;
+        let cut = lf
+            .filter(col(s::END).gt(e_lit()))
+            .select([len()])
+            .collect()?;
+        let n = cut.columns()[0].idx()?.get(0).unwrap_or(0);
+        if n > 0 {
+            warnings.push((
+                n as u64,
+                format!(
+                    "[{}] {{n}} rows end after extract_end {}; cut to it",
+                    spec.name,
+                    dates::iso(e)
+                ),
+            ));
+        }
+    }
+    if let Some(df) = frame(frames, &s::BENEFIT_PERIODS) {
+        // Unknown codes are judged against the shipped 98 municipalities; a `--peers` file is
+        // checked against the extract separately.
+        let codes = Series::new("codes".into(), Reference::load(None)?.codes()?);
+        rule(
+            &s::BENEFIT_PERIODS,
+            df.clone().lazy(),
+            col(s::MUNICIPALITY)
+                .is_not_null()
+                .and(s::is_one_of(col(s::MUNICIPALITY), codes).not()),
+            s::MUNICIPALITY,
+            "is not a municipality of the reference table",
+            "a DST kommunekode of one of the 98 municipalities (data/municipalities.csv)",
+        )?;
+    }
+    for spec in [&s::ASSESSMENTS, &s::MEETINGS] {
+        let Some(df) = frame(frames, spec) else {
+            continue;
+        };
+        rule(
+            spec,
+            df.clone().lazy(),
+            col(s::DATE).gt(e_lit()),
+            s::DATE,
+            "is after extract_end",
+            &after_e,
+        )?;
+    }
+    if let Some(df) = frame(frames, &s::PAID_HOURS) {
+        let lf = df.clone().lazy();
+        rule(
+            &s::PAID_HOURS,
+            lf.clone(),
+            col(s::MONTH).dt().day().neq(lit(1)),
+            s::MONTH,
+            "is not the first day of a month",
+            "YYYY-MM-01",
+        )?;
+        rule(
+            &s::PAID_HOURS,
+            lf.clone(),
+            col(s::MONTH).gt(e_lit()),
+            s::MONTH,
+            "is after extract_end",
+            &after_e,
+        )?;
+        rule(
+            &s::PAID_HOURS,
+            lf.clone(),
+            col(s::HOURS).lt(lit(0.0)),
+            s::HOURS,
+            "is negative",
+            "hours ≥ 0",
+        )?;
+        rule(
+            &s::PAID_HOURS,
+            lf,
+            col(s::EARNINGS).lt(lit(0.0)),
+            s::EARNINGS,
+            "is negative",
+            "earnings_dkk ≥ 0",
+        )?;
+    }
+    for (spec, df) in TABLES.iter().zip(frames) {
+        let Some(df) = df else { continue };
+        let names: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+        let dups = df
+            .clone()
+            .lazy()
+            .group_by(names.iter().map(|n| col(*n)).collect::<Vec<_>>())
+            .agg([len().alias("n")])
+            .filter(col("n").gt(lit(1)))
+            .select([(col("n") - lit(1)).sum().cast(DataType::UInt64)])
+            .collect()?;
+        let n = dups.columns()[0].u64()?.get(0).unwrap_or(0);
+        if n > 0 {
+            warnings.push((n, format!("[{}] {{n}} exact duplicate rows", spec.name)));
+        }
+    }
+    for (n, w) in warnings {
+        report.warn_count(n, w);
+    }
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finding_names_table_file_row_column_value_and_expectation() {
-        let f = Finding {
-            table: "benefit_periods",
-            file: "benefit_periods.csv".into(),
-            column: Some("start".into()),
-            problem: "is not a date".into(),
-            expected: "a date YYYY-MM-DD".into(),
-            examples: vec![(Some(17), Some("2023-13-01".into()))],
-            total: 3,
-        };
-        assert_eq!(
-            f.to_string(),
-            "[benefit_periods] benefit_periods.csv row 17, column `start`: '2023-13-01' is not a date; \
-             expected a date YYYY-MM-DD\n[benefit_periods] benefit_periods.csv: … and 2 more rows like this"
-        );
+/// Rows of `lf` (which carries `ROW` and `PART`) where `condition` holds, as one finding per
+/// part file (named by `parts[PART]`), in file order.
+#[allow(clippy::too_many_arguments)]
+pub fn find(
+    lf: LazyFrame,
+    condition: Expr,
+    shown: Expr,
+    table: &'static str,
+    column: &str,
+    problem: &str,
+    expected: &str,
+    parts: &[String],
+) -> PolarsResult<Vec<Finding>> {
+    let hits = lf
+        .filter(condition)
+        .select([
+            col(PART).cast(DataType::UInt32),
+            col(ROW).cast(DataType::UInt64),
+            shown.cast(DataType::String).alias("value"),
+        ])
+        .sort([PART, ROW], SortMultipleOptions::default())
+        .collect()?;
+    let files = hits.column(PART)?.u32()?;
+    let rows = hits.column(ROW)?.u64()?;
+    let values = hits.column("value")?.str()?;
+    let mut findings: Vec<Finding> = Vec::new();
+    for ((file, row), value) in files.iter().zip(rows.iter()).zip(values.iter()) {
+        let file = file
+            .and_then(|i| parts.get(i as usize))
+            .map_or("", String::as_str);
+        if findings.last().is_none_or(|f| f.file != file) {
+            findings.push(Finding {
+                table,
+                file: file.to_owned(),
+                column: Some(column.to_owned()),
+                problem: problem.to_owned(),
+                expected: expected.to_owned(),
+                examples: Vec::new(),
+                total: 0,
+            });
+        }
+        if let Some(f) = findings.last_mut() {
+            f.total += 1;
+            if f.examples.len() < EXAMPLES_PER_FINDING {
+                f.examples.push((row, Some(value.unwrap_or("").to_owned())));
+            }
+        }
     }
+    Ok(findings)
 }

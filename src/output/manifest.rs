@@ -6,11 +6,10 @@ use std::fs;
 use std::path::Path;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use crate::config::hex;
 use crate::disclosure::{SafeTables, Suppression};
 use crate::error::Error;
+use crate::hash::{hash_files, Hidden};
 
 use super::RunInfo;
 
@@ -39,23 +38,17 @@ pub struct Manifest {
 impl Manifest {
     /// Lists every file already written under `dir` (tables, charts) with its sha256.
     pub fn build(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<Manifest, Error> {
-        let mut files = Vec::new();
-        walk(dir, dir, &mut files)?;
-        let mut outputs = Vec::new();
-        for rel in files {
-            let path = dir.join(&rel);
-            let bytes = fs::read(&path).map_err(Error::io(&path))?;
-            let rows = safe
-                .tables()
-                .iter()
-                .find(|t| rel == format!("{}/{}.parquet", super::TABLES_DIR, t.name()))
-                .map(|t| t.df().height() as u64);
-            outputs.push(OutputFile {
-                path: rel,
-                sha256: hex(&Sha256::digest(&bytes)),
-                rows,
-            });
-        }
+        let outputs = hash_files(dir, Hidden::List)?
+            .into_iter()
+            .map(|(path, sha256)| {
+                let rows = safe
+                    .tables()
+                    .iter()
+                    .find(|t| path == format!("{}/{}.parquet", super::TABLES_DIR, t.name()))
+                    .map(|t| t.df().height() as u64);
+                OutputFile { path, sha256, rows }
+            })
+            .collect();
         Ok(Manifest {
             generator: super::target::GENERATOR,
             run: info.clone(),
@@ -75,27 +68,4 @@ impl Manifest {
         text.push('\n');
         fs::write(path, text).map_err(Error::io(path))
     }
-}
-
-/// Relative `/`-separated paths of every file under `dir`, sorted.
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
-    let mut entries: Vec<_> = fs::read_dir(dir)
-        .map_err(Error::io(dir))?
-        .collect::<Result<_, _>>()
-        .map_err(Error::io(dir))?;
-    entries.sort_by_key(|e| e.path());
-    for entry in entries {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(root, &path, out)?;
-        } else if let Ok(rel) = path.strip_prefix(root) {
-            let parts: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            out.push(parts.join("/"));
-        }
-    }
-    out.sort();
-    Ok(())
 }

@@ -1,19 +1,23 @@
-//! Finding the tables of an extract folder: which file (or folder of Parquet parts) holds each
-//! table, in which format, and whether it really is CSV or Parquet.
+//! Finding the extract's files: which file (or folder of Parquet parts) holds each table, in
+//! which format, and whether it really is CSV or Parquet; the bounds X and E from extract.toml
+//! (or guessed from the data); and the fingerprints of every input file for the manifest.
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
+use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::config::hex;
+use crate::dates::{self, Day};
 use crate::error::Error;
-use crate::schema::{TableSpec, TABLES};
+use crate::hash::{self, files_under, hash_files, slashed, Hidden};
+use crate::schema::{self as s, TableSpec, TABLES};
+use crate::validation::ValidationReport;
 
-use super::validate::ValidationReport;
+use super::frame;
 
+/// The optional file beside the tables that gives the extract's bounds (DATA.md).
 pub const EXTRACT_TOML: &str = "extract.toml";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,11 +119,8 @@ fn parts_of(
 ) -> Result<Option<Vec<Part>>, Error> {
     let expected = || format!("{table}.csv (UTF-8 CSV) or {table}.parquet (Parquet)");
     if path.is_dir() {
-        let mut files = Vec::new();
-        walk(path, &mut files)?;
-        files.sort();
         let mut parts = Vec::new();
-        for file in files {
+        for file in files_under(path)? {
             let rel_in = file.strip_prefix(path).unwrap_or(&file);
             let rel = format!("{name}/{}", slashed(rel_in));
             let file_name = file
@@ -202,25 +203,6 @@ fn parts_of(
     }]))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
-    for entry in fs::read_dir(dir).map_err(Error::io(dir))? {
-        let path = entry.map_err(Error::io(dir))?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn slashed(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// A CSV must be text: no NUL byte and valid UTF-8 in its first 64 KiB.
 fn sniff_text(path: &Path) -> Result<bool, Error> {
     let mut buf = Vec::with_capacity(1 << 16);
@@ -253,37 +235,158 @@ fn sniff_parquet(path: &Path) -> Result<bool, Error> {
     Ok(&head == b"PAR1" && &tail == b"PAR1")
 }
 
-/// Every file of the extract with its sha256, sorted by relative path (MEASURES.md §8).
-pub fn hash_all(dir: &Path) -> Result<Vec<(String, String)>, Error> {
-    let mut files = Vec::new();
-    walk(dir, &mut files)?;
-    let mut hashed: Vec<(String, String)> = files
-        .par_iter()
-        .filter(|p| {
-            !p.strip_prefix(dir)
-                .unwrap_or(p)
-                .components()
-                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
-        })
-        .map(|p| {
-            let mut hasher = Sha256::new();
-            let mut f = fs::File::open(p).map_err(Error::io(p))?;
-            std::io::copy(&mut f, &mut hasher).map_err(Error::io(p))?;
-            Ok((
-                slashed(p.strip_prefix(dir).unwrap_or(p)),
-                hex(&hasher.finalize()),
-            ))
-        })
-        .collect::<Result<_, Error>>()?;
-    hashed.sort();
-    Ok(hashed)
+/// `extract_start` / `extract_end` from extract.toml, each `None` when not given.
+pub fn read_extract_toml(
+    dir: &Path,
+    report: &mut ValidationReport,
+) -> Result<(Option<Day>, Option<Day>), Error> {
+    let path = dir.join(EXTRACT_TOML);
+    if !path.is_file() {
+        return Ok((None, None));
+    }
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let table: toml::Table = match toml::from_str(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            report.file_problem(
+                "extract",
+                EXTRACT_TOML,
+                &format!("is not valid TOML ({})", e.message()),
+                "extract_start = YYYY-MM-DD, extract_end = YYYY-MM-DD, description = \"…\"".into(),
+            );
+            return Ok((None, None));
+        }
+    };
+    let mut day = |key: &str| -> Option<Day> {
+        let v = table.get(key)?;
+        let d = v.as_datetime().and_then(dates::datetime_day);
+        if d.is_none() {
+            report.file_problem(
+                "extract",
+                EXTRACT_TOML,
+                &format!("`{key}` = {v} is not a date"),
+                format!("{key} = YYYY-MM-DD (a TOML date, unquoted)"),
+            );
+        }
+        d
+    };
+    let bounds = (day("extract_start"), day("extract_end"));
+    for key in table.keys() {
+        if !["extract_start", "extract_end", "description"].contains(&key.as_str()) {
+            report.warn(format!("{EXTRACT_TOML}: unknown key `{key}` ignored"));
+        }
+    }
+    Ok(bounds)
 }
 
-/// `extract_sha256`: sha256 of the lines `path<TAB>sha256<LF>` sorted by path.
-pub fn extract_sha256(hashes: &[(String, String)]) -> String {
-    let mut h = Sha256::new();
-    for (path, sha) in hashes {
-        h.update(format!("{path}\t{sha}\n").as_bytes());
+/// X and E: as `given` by extract.toml, a missing one guessed from the read tables (with a
+/// warning, since a guessed E may cut periods short). `None` after reporting why the extract
+/// has no usable bounds: not guessable, or E before X.
+pub fn bounds(
+    given: (Option<Day>, Option<Day>),
+    frames: &[Option<DataFrame>],
+    report: &mut ValidationReport,
+) -> PolarsResult<Option<(Day, Day)>> {
+    let (x, e) = match given {
+        (Some(x), Some(e)) => (x, e),
+        (x, e) => {
+            let (gx, ge) = guess_bounds(frames)?;
+            let (Some(x), Some(e)) = (x.or(gx), e.or(ge)) else {
+                report.file_problem(
+                    "extract",
+                    EXTRACT_TOML,
+                    "cannot be guessed: benefit_periods has no usable start date",
+                    "extract_start and extract_end in extract.toml".into(),
+                );
+                return Ok(None);
+            };
+            report.warn(format!(
+                "no extract_start/extract_end in {EXTRACT_TOML}: guessed {}..{} from the data",
+                dates::iso(x),
+                dates::iso(e)
+            ));
+            (x, e)
+        }
+    };
+    if e < x {
+        report.file_problem(
+            "extract",
+            EXTRACT_TOML,
+            &format!(
+                "extract_end {} is before extract_start {}",
+                dates::iso(e),
+                dates::iso(x)
+            ),
+            "extract_start ≤ extract_end".into(),
+        );
+        return Ok(None);
     }
-    hex(&h.finalize())
+    Ok(Some((x, e)))
+}
+
+/// DATA.md: X = earliest benefit start; E = latest start, end or date in benefit_periods,
+/// assessments, interventions and meetings.
+fn guess_bounds(frames: &[Option<DataFrame>]) -> PolarsResult<(Option<Day>, Option<Day>)> {
+    let day_of = |df: &DataFrame, e: Expr| -> PolarsResult<Option<Day>> {
+        let out = df
+            .clone()
+            .lazy()
+            .select([e.cast(DataType::Int32)])
+            .collect()?;
+        Ok(out.columns()[0].i32()?.get(0))
+    };
+    let x = match frame(frames, &s::BENEFIT_PERIODS) {
+        Some(df) => day_of(df, col(s::START).min())?,
+        None => None,
+    };
+    let mut e: Option<Day> = None;
+    for (spec, cols) in [
+        (&s::BENEFIT_PERIODS, &[s::START, s::END][..]),
+        (&s::ASSESSMENTS, &[s::DATE][..]),
+        (&s::INTERVENTIONS, &[s::START, s::END][..]),
+        (&s::MEETINGS, &[s::DATE][..]),
+    ] {
+        if let Some(df) = frame(frames, spec) {
+            for c in cols {
+                e = e.max(day_of(df, col(*c).max())?);
+            }
+        }
+    }
+    Ok((x, e))
+}
+
+/// One file of the extract as the manifest lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputFile {
+    /// Relative to the extract folder, `/`-separated.
+    pub path: String,
+    pub sha256: String,
+    /// Data rows, for table files.
+    pub rows: Option<u64>,
+}
+
+/// Every input file with its sha256 and (for the table files in `rows_per_file`) its data rows,
+/// and `extract_sha256` over them all: the sha256 of the lines `path<TAB>sha256<LF>` sorted by
+/// path (MEASURES.md §8). Hidden files are no input (see [`Hidden::Skip`]).
+pub fn fingerprint(
+    dir: &Path,
+    rows_per_file: &[(String, u64)],
+) -> Result<(Vec<InputFile>, String), Error> {
+    let hashes = hash_files(dir, Hidden::Skip)?;
+    let mut all = Sha256::new();
+    for (path, sha) in &hashes {
+        all.update(format!("{path}\t{sha}\n").as_bytes());
+    }
+    let sha256 = hash::hex(&all.finalize());
+    let inputs = hashes
+        .into_iter()
+        .map(|(path, sha256)| {
+            let rows = rows_per_file
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, n)| *n);
+            InputFile { path, sha256, rows }
+        })
+        .collect();
+    Ok((inputs, sha256))
 }

@@ -1,0 +1,358 @@
+//! The extract as seen on a reference date R (MEASURES.md, general conventions): what a
+//! report computes from, and the way back from its integer person ids to the text ids.
+
+use polars::lazy::dsl::{max_horizontal, min_horizontal};
+use polars::prelude::*;
+
+use crate::dates::Day;
+use crate::schema as s;
+
+use super::Extract;
+
+impl Extract {
+    /// The extract as seen on reference date `r` (MEASURES.md, general conventions): data
+    /// dated after `r` does not exist, so that a report as of R computed from a later extract
+    /// equals one computed from an extract cut at R. In detail:
+    /// - an exit_date after `r` becomes null (the person has not left yet);
+    /// - benefit and intervention periods run from `max(start, X)` to
+    ///   `min(end ?? r, r, exit_date − 1)` and are dropped when that is empty (so a period
+    ///   starting after `r` or on/after exit_date is gone); the start as reported stays in
+    ///   `reported_start`, for "the earliest period" of §1.3;
+    /// - meetings and assessments dated after `r` or on/after exit_date are gone, and meetings
+    ///   before X are ignored;
+    /// - paid-hours months before X, after `r` or starting after exit_date are gone (a month
+    ///   starting on exit_date still counts), and the rest are summed per person and month
+    ///   (several employers).
+    ///
+    /// Afterwards `self.end == r`, and `person_id` is a dense UInt32 (the rank of the text id,
+    /// which `persons` keeps as `person_key`), so that every later join, window and as-of join
+    /// is on integers.
+    pub fn as_of(&self, r: Day) -> PolarsResult<Extract> {
+        let (x, r_lit) = (
+            lit(self.start).cast(DataType::Date),
+            lit(r).cast(DataType::Date),
+        );
+        let persons = self
+            .persons
+            .clone()
+            .lazy()
+            .sort([s::PERSON_ID], SortMultipleOptions::default())
+            .with_row_index(ID, None)
+            .with_column(
+                when(col(s::EXIT_DATE).gt(r_lit.clone()))
+                    .then(lit(NULL).cast(DataType::Date))
+                    .otherwise(col(s::EXIT_DATE))
+                    .alias(s::EXIT_DATE),
+            )
+            .rename([s::PERSON_ID, ID], [s::PERSON_KEY, s::PERSON_ID], true)
+            .collect()?;
+        let exits = persons.clone().lazy().select([
+            col(s::PERSON_KEY),
+            col(s::PERSON_ID).alias(ID),
+            col(s::EXIT_DATE),
+        ]);
+        // Rows with the integer id in place of the text id, and the person's exit_date.
+        let with_exit = |df: &DataFrame| {
+            df.clone()
+                .lazy()
+                .join(
+                    exits.clone(),
+                    [col(s::PERSON_ID)],
+                    [col(s::PERSON_KEY)],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .with_column(col(ID).alias(s::PERSON_ID))
+        };
+        let before_exit = |c: &str| col(s::EXIT_DATE).is_null().or(col(c).lt(col(s::EXIT_DATE)));
+        let periods = |df: &DataFrame| -> PolarsResult<DataFrame> {
+            let exit_eve = (col(s::EXIT_DATE).cast(DataType::Int32) - lit(1)).cast(DataType::Date);
+            let mut cols = columns(df);
+            cols.push(col(s::REPORTED_START));
+            with_exit(df)
+                .with_column(col(s::START).alias(s::REPORTED_START))
+                .with_columns([
+                    max_horizontal([col(s::START), x.clone()])?.alias(s::START),
+                    min_horizontal([
+                        col(s::END).fill_null(r_lit.clone()),
+                        r_lit.clone(),
+                        exit_eve.fill_null(r_lit.clone()),
+                    ])?
+                    .alias(s::END),
+                ])
+                .filter(col(s::START).lt_eq(col(s::END)))
+                .select(cols)
+                .collect()
+        };
+        let dated = |df: &DataFrame, c: &str, from: Option<Expr>| -> PolarsResult<DataFrame> {
+            let mut keep = col(c).lt_eq(r_lit.clone()).and(before_exit(c));
+            if let Some(from) = from {
+                keep = keep.and(col(c).gt_eq(from));
+            }
+            with_exit(df).filter(keep).select(columns(df)).collect()
+        };
+        let paid_hours = with_exit(&self.paid_hours)
+            .filter(
+                col(s::MONTH)
+                    .lt_eq(r_lit.clone())
+                    .and(col(s::MONTH).gt_eq(x.clone()))
+                    .and(
+                        col(s::EXIT_DATE)
+                            .is_null()
+                            .or(col(s::MONTH).lt_eq(col(s::EXIT_DATE))),
+                    ),
+            )
+            .group_by([col(s::PERSON_ID), col(s::MONTH)])
+            .agg([
+                col(s::HOURS).sum(),
+                col(s::EARNINGS).sum().alias(s::EARNINGS),
+            ])
+            .sort([s::PERSON_ID, s::MONTH], SortMultipleOptions::default())
+            .collect()?;
+        Ok(Extract {
+            persons,
+            benefit_periods: periods(&self.benefit_periods)?,
+            assessments: dated(&self.assessments, s::DATE, None)?,
+            interventions: periods(&self.interventions)?,
+            meetings: dated(&self.meetings, s::DATE, Some(x.clone()))?,
+            paid_hours,
+            start: self.start,
+            end: r,
+            inputs: self.inputs.clone(),
+            sha256: self.sha256.clone(),
+        })
+    }
+
+    /// The inverse of the integer ids of `as_of`: replaces `person_id` in `lf` by the text id
+    /// the extract used (for the person-level `forloeb spells` output and for tests).
+    pub fn with_text_ids(&self, lf: LazyFrame) -> LazyFrame {
+        let keys = self
+            .persons
+            .clone()
+            .lazy()
+            .select([col(s::PERSON_ID), col(s::PERSON_KEY)]);
+        lf.join(
+            keys,
+            [col(s::PERSON_ID)],
+            [col(s::PERSON_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(s::PERSON_KEY).alias(s::PERSON_ID))
+        .drop(by_name([s::PERSON_KEY], true, false))
+    }
+}
+
+/// Every column of `df`, in order: what a table keeps after its working columns are used.
+fn columns(df: &DataFrame) -> Vec<Expr> {
+    df.get_column_names()
+        .iter()
+        .map(|c| col(c.as_str()))
+        .collect()
+}
+
+/// Working column: the integer person id while it replaces the text id.
+const ID: &str = "__id";
+
+#[cfg(test)]
+mod tests {
+    use crate::dates::{iso, parse_iso};
+    use crate::schema as s;
+    use crate::testing::{extract, Rows};
+
+    use super::*;
+
+    /// X = 2020-01-01, E = 2024-12-31; every test looks at R = 2022-12-31.
+    /// Persons (text id → integer id by rank): p1 0 (no exit), p2 1 (exit 2022-06-15, before
+    /// R), p3 2 (exit 2023-03-01, after R: absent as of R), p4 3 (exit 2022-09-01, a month's
+    /// first day).
+    const PERSONS: &str = "p1,1980,F,,,\n\
+                           p2,1980,M,,,2022-06-15\n\
+                           p3,1980,F,,,2023-03-01\n\
+                           p4,1980,M,,,2022-09-01\n";
+
+    fn as_of_r(rows: Rows<'_>) -> Extract {
+        let (_dir, ex) = extract(
+            "2020-01-01",
+            "2024-12-31",
+            Rows {
+                persons: PERSONS,
+                ..rows
+            },
+        );
+        ex.as_of(parse_iso("2022-12-31").expect("R"))
+            .expect("as_of")
+    }
+
+    /// The rows of `df` as text, each column of `cols` rendered, person_id as the text id.
+    fn rows_of(ex: &Extract, df: &DataFrame, cols: &[&str]) -> Vec<String> {
+        let df = ex
+            .with_text_ids(df.clone().lazy())
+            .sort(cols.to_vec(), SortMultipleOptions::default())
+            .collect()
+            .expect("collect");
+        (0..df.height())
+            .map(|i| {
+                cols.iter()
+                    .map(|c| {
+                        let v = df.column(c).expect("column").get(i).expect("row");
+                        match v {
+                            AnyValue::Date(d) => iso(d),
+                            AnyValue::String(t) => t.to_owned(),
+                            AnyValue::Null => "null".into(),
+                            other => other.to_string(),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exit_after_r_is_absent_and_ids_are_dense_ranks_of_the_text_ids() {
+        let ex = as_of_r(Rows::default());
+        assert_eq!(ex.start, parse_iso("2020-01-01").expect("X"));
+        assert_eq!(ex.end, parse_iso("2022-12-31").expect("R"), "E becomes R");
+        let persons = ex
+            .persons
+            .clone()
+            .lazy()
+            .sort([s::PERSON_ID], SortMultipleOptions::default())
+            .collect()
+            .expect("collect");
+        let ids: Vec<Option<u32>> = persons
+            .column(s::PERSON_ID)
+            .expect("id")
+            .u32()
+            .expect("UInt32")
+            .iter()
+            .collect();
+        assert_eq!(ids, [Some(0), Some(1), Some(2), Some(3)]);
+        let keys = persons
+            .column(s::PERSON_KEY)
+            .expect("key")
+            .str()
+            .expect("text");
+        assert_eq!(
+            keys.iter().collect::<Vec<_>>(),
+            [Some("p1"), Some("p2"), Some("p3"), Some("p4")]
+        );
+        // p3's exit on 2023-03-01 lies after R: as of R it has not happened.
+        assert_eq!(
+            rows_of(&ex, &ex.persons, &[s::PERSON_ID, s::EXIT_DATE]),
+            ["p1 null", "p2 2022-06-15", "p3 null", "p4 2022-09-01"]
+        );
+    }
+
+    #[test]
+    fn periods_start_at_x_and_end_at_the_earliest_of_end_r_and_the_eve_of_exit() {
+        let ex = as_of_r(Rows {
+            benefit_periods: "p1,kontanthjaelp,2019-11-01,2020-03-31,101\n\
+                              p1,kontanthjaelp,2022-10-01,2023-02-28,101\n\
+                              p1,kontanthjaelp,2023-01-01,2023-03-31,101\n\
+                              p1,su,2022-12-01,,101\n\
+                              p2,kontanthjaelp,2022-01-01,2022-12-31,101\n\
+                              p2,sygedagpenge,2022-06-14,2022-06-14,101\n\
+                              p2,su,2022-06-15,2022-08-31,101\n\
+                              p3,kontanthjaelp,2022-06-01,,101\n",
+            interventions: "p1,mentor,2022-11-01,\n\
+                            p1,mentor,2023-01-02,2023-01-31\n\
+                            p2,mentor,2022-05-01,2022-07-31\n",
+            ..Rows::default()
+        });
+        let cols = [s::PERSON_ID, s::START, s::END, s::REPORTED_START];
+        assert_eq!(
+            rows_of(&ex, &ex.benefit_periods, &cols),
+            [
+                // Started before X: counts from X; the reported start is kept.
+                "p1 2020-01-01 2020-03-31 2019-11-01",
+                // Ends after R: cut at R.
+                "p1 2022-10-01 2022-12-31 2022-10-01",
+                // Open end (su): runs to R. The period starting 2023-01-01 > R is gone.
+                "p1 2022-12-01 2022-12-31 2022-12-01",
+                // Exit 2022-06-15: nothing counts on it, so the period ends on 06-14 …
+                "p2 2022-01-01 2022-06-14 2022-01-01",
+                // … a one-day period on the eve of exit stays, one starting on exit is gone.
+                "p2 2022-06-14 2022-06-14 2022-06-14",
+                // p3's exit (2023-03-01) is after R, so it does not cut: open end → R.
+                "p3 2022-06-01 2022-12-31 2022-06-01",
+            ]
+        );
+        assert_eq!(
+            rows_of(&ex, &ex.interventions, &cols),
+            [
+                "p1 2022-11-01 2022-12-31 2022-11-01",
+                "p2 2022-05-01 2022-06-14 2022-05-01",
+            ]
+        );
+    }
+
+    #[test]
+    fn dated_rows_after_r_or_on_exit_are_gone_and_meetings_before_x_too() {
+        let ex = as_of_r(Rows {
+            assessments: "p1,2019-06-01,jobparat\n\
+                          p1,2022-12-31,aktivitetsparat\n\
+                          p1,2023-01-01,jobparat\n\
+                          p2,2022-06-14,jobparat\n\
+                          p2,2022-06-15,jobparat\n\
+                          p3,2022-12-01,jobparat\n",
+            meetings: "p1,2019-12-31,individual,held\n\
+                       p1,2020-01-01,individual,held\n\
+                       p1,2023-01-01,individual,held\n\
+                       p2,2022-06-14,joint,no_show\n\
+                       p2,2022-06-15,joint,held\n\
+                       p3,2022-12-31,individual,held\n",
+            ..Rows::default()
+        });
+        // An assessment before X still holds from its date on (DATA.md), so it stays; the one
+        // after R and the one on p2's exit_date are gone.
+        assert_eq!(
+            rows_of(&ex, &ex.assessments, &[s::PERSON_ID, s::DATE, s::GROUP]),
+            [
+                "p1 2019-06-01 jobparat",
+                "p1 2022-12-31 aktivitetsparat",
+                "p2 2022-06-14 jobparat",
+                "p3 2022-12-01 jobparat",
+            ]
+        );
+        // Meetings before X are ignored; on R stays; p3's exit after R does not remove one.
+        assert_eq!(
+            rows_of(&ex, &ex.meetings, &[s::PERSON_ID, s::DATE, s::STATUS]),
+            [
+                "p1 2020-01-01 held",
+                "p2 2022-06-14 no_show",
+                "p3 2022-12-31 held",
+            ]
+        );
+    }
+
+    #[test]
+    fn paid_hours_inside_x_r_and_up_to_exit_month_are_summed_per_person_and_month() {
+        let ex = as_of_r(Rows {
+            paid_hours: "p1,2019-12-01,10,100\n\
+                         p1,2022-12-01,10,100\n\
+                         p1,2022-12-01,5,50\n\
+                         p1,2023-01-01,10,100\n\
+                         p2,2022-06-01,8,80\n\
+                         p2,2022-07-01,8,80\n\
+                         p4,2022-09-01,3,30\n\
+                         p4,2022-10-01,3,30\n",
+            ..Rows::default()
+        });
+        assert_eq!(
+            rows_of(
+                &ex,
+                &ex.paid_hours,
+                &[s::PERSON_ID, s::MONTH, s::HOURS, s::EARNINGS]
+            ),
+            [
+                // Before X (2019-12) and after R (2023-01) are gone; two employers in
+                // 2022-12: 10 + 5 hours, 100 + 50 kr.
+                "p1 2022-12-01 15.0 150.0",
+                // Exit 2022-06-15: June started before it and counts, July does not.
+                "p2 2022-06-01 8.0 80.0",
+                // Exit 2022-09-01: the month starting on exit_date still counts.
+                "p4 2022-09-01 3.0 30.0",
+            ]
+        );
+    }
+}
