@@ -4,6 +4,7 @@
 mod cli;
 mod contract;
 mod disclosure;
+mod ex;
 mod indicators;
 mod out;
 mod pipeline;
