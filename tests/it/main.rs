@@ -8,3 +8,4 @@ mod ex;
 mod indicators;
 mod out;
 mod pipeline;
+mod tables;
