@@ -136,14 +136,24 @@ fn assert_s(c: &Cohort, i: usize, s: f64, v: f64, what: &str) {
     );
 }
 
-/// Asserts S(h) = 1 with interval (1, 1), S(h) = 0 with null bounds, or S(h) null.
-fn assert_s_edge(c: &Cohort, i: usize, s: Option<f64>, what: &str) {
+/// S(h) at an edge of MEASURES.md §3.
+#[derive(Clone, Copy)]
+enum Edge {
+    /// S = 1: interval (1, 1).
+    One,
+    /// S = 0: null bounds.
+    Zero,
+    /// No spell lasts h days and S never reached 0: S(h) null.
+    Null,
+}
+
+/// Asserts S(h) with its bounds at an edge.
+fn assert_s_edge(c: &Cohort, i: usize, edge: Edge, what: &str) {
     let h = HORIZONS[i];
-    let expected = match s {
-        Some(v) if v == 1.0 => (Some(1.0), Some(1.0), Some(1.0)),
-        Some(v) if v == 0.0 => (Some(0.0), None, None),
-        None => (None, None, None),
-        Some(v) => panic!("{v} is not an edge value"),
+    let expected = match edge {
+        Edge::One => (Some(1.0), Some(1.0), Some(1.0)),
+        Edge::Zero => (Some(0.0), None, None),
+        Edge::Null => (None, None, None),
     };
     assert_eq!(c.s[i], expected, "{what}: S({h}) with its bounds");
 }
@@ -230,21 +240,21 @@ fn duration_cohorts_kaplan_meier_with_censored_spells() {
     );
     assert_eq!(job.median, Some(10));
     for i in 0..5 {
-        assert_s_edge(&job, i, Some(0.0), "101/2020/jobparat");
+        assert_s_edge(&job, i, Edge::Zero, "101/2020/jobparat");
     }
     // aktivitetsparat: p3 alone (100 days, closed): S(91) = 1 with (1, 1), then 0.
     let akt = cohort(&t, "municipality", "101", 2020, "aktivitetsparat").expect("akt");
     assert_eq!((akt.spells, akt.events, akt.censored), (1, 1, 0));
     assert_eq!(akt.median, Some(100));
-    assert_s_edge(&akt, 0, Some(1.0), "101/2020/aktivitetsparat");
-    assert_s_edge(&akt, 1, Some(0.0), "101/2020/aktivitetsparat");
+    assert_s_edge(&akt, 0, Edge::One, "101/2020/aktivitetsparat");
+    assert_s_edge(&akt, 1, Edge::Zero, "101/2020/aktivitetsparat");
     // unknown: p4 (censored at 50: an assessment on start + 31 is outside the entry window) and
     // p5 (censored at 1675): no events, S = 1 with (1, 1) at every horizon, no median.
     let unk = cohort(&t, "municipality", "101", 2020, "unknown").expect("unknown");
     assert_eq!((unk.spells, unk.events, unk.censored), (2, 0, 2));
     assert_eq!(unk.median, None);
     for i in 0..5 {
-        assert_s_edge(&unk, i, Some(1.0), "101/2020/unknown");
+        assert_s_edge(&unk, i, Edge::One, "101/2020/unknown");
     }
     // The national jobparat row is 101's.
     let dk_job = cohort(&t, "national", "DK", 2020, "jobparat").expect("DK jobparat");
@@ -261,7 +271,7 @@ fn duration_cohorts_kaplan_meier_with_censored_spells() {
         (2, 1, 2, 0)
     );
     assert_eq!(p7.median, Some(30));
-    assert_s_edge(&p7, 0, Some(0.0), "147/2021/all");
+    assert_s_edge(&p7, 0, Edge::Zero, "147/2021/all");
 
     // 151 / 2024: p8 closed at 32, p9 censored at 33. t = 32: n = 2, d = 1, S = 1/2, median 32.
     // No spell lasts 91 days and S never reached 0: S(h) is null at every horizon.
@@ -269,7 +279,7 @@ fn duration_cohorts_kaplan_meier_with_censored_spells() {
     assert_eq!((b.spells, b.events, b.censored), (2, 1, 1));
     assert_eq!(b.median, Some(32));
     for i in 0..5 {
-        assert_s_edge(&b, i, None, "151/2024/all");
+        assert_s_edge(&b, i, Edge::Null, "151/2024/all");
     }
 
     // 153: only q-in is a cohort spell (2015, 30 days, closed); q-left is left-censored.
