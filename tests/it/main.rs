@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 mod cli;
+mod cli_snapshots;
 mod contract;
 mod disclosure;
 mod ex;
