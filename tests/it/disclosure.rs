@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use forloeb::disclosure::{self, secondary, Hierarchy};
 use forloeb::reference::Reference;
-use forloeb::{RunRequest, Stopwatch};
+use forloeb::RunRequest;
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample")
@@ -27,7 +27,7 @@ fn report(extract: &Path) -> Report {
         year: Some(2024),
         ..RunRequest::default()
     };
-    let computed = forloeb::compute(&request, &mut Stopwatch::default()).unwrap();
+    let computed = forloeb::compute(&request, &mut ()).unwrap();
     let hierarchy = Hierarchy::new(&Reference::load(None).unwrap()).unwrap();
     Report {
         computed,

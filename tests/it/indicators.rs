@@ -8,12 +8,10 @@
 //! Hovedstadskommuner unless noted), so a municipality row is one person's case.
 //! Day arithmetic is written on `Day` integers: `|[a, b]| = b − a + 1`.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
 use forloeb::dates::{self, Day};
-use forloeb::RunRequest;
 use polars::prelude::*;
+
+use crate::ex::{d, iso, month, months, Ex};
 
 const Z95: f64 = 1.959963984540054;
 const HOVED: &str = "Hovedstadskommuner";
@@ -42,173 +40,13 @@ const NO_INTERVAL: [&str; 4] = [
     "meetings_per_year",
 ];
 
-fn d(s: &str) -> Day {
-    dates::parse_iso(s).expect("valid ISO date")
-}
-
-fn iso(day: Day) -> String {
-    dates::iso(day)
-}
-
-/// First day of month `m` of year `y`.
-fn month(y: i32, m: u32) -> Day {
-    dates::ymd(y, m, 1).expect("valid month")
-}
-
-/// The first days of the `n` consecutive months starting with `y-m`.
-fn months(y: i32, m: u32, n: u32) -> Vec<Day> {
-    (0..n)
-        .map(|i| {
-            let k = (m - 1) + i;
-            month(y + (k / 12) as i32, k % 12 + 1)
-        })
-        .collect()
-}
-
-/// A small extract written from rows; every person named in any table gets a persons row.
-#[derive(Default)]
-struct Ex {
-    persons: BTreeMap<String, Option<Day>>,
-    periods: String,
-    assessments: String,
-    interventions: String,
-    meetings: String,
-    hours: String,
-}
-
-fn opt(day: Option<Day>) -> String {
-    day.map(iso).unwrap_or_default()
-}
-
 impl Ex {
-    fn new() -> Self {
-        Self::default()
-    }
-
-    fn who(&mut self, id: &str) {
-        self.persons.entry(id.to_owned()).or_insert(None);
-    }
-
-    fn exit(&mut self, id: &str, day: Day) -> &mut Self {
-        self.persons.insert(id.to_owned(), Some(day));
-        self
-    }
-
-    fn period(
-        &mut self,
-        id: &str,
-        benefit: &str,
-        start: Day,
-        end: Option<Day>,
-        muni: i32,
-    ) -> &mut Self {
-        self.who(id);
-        let _ = writeln!(
-            self.periods,
-            "{id},{benefit},{},{},{muni}",
-            iso(start),
-            opt(end)
-        );
-        self
-    }
-
-    /// A kontanthjaelp (target) period.
-    fn kh(&mut self, id: &str, start: Day, end: Option<Day>, muni: i32) -> &mut Self {
-        self.period(id, "kontanthjaelp", start, end, muni)
-    }
-
-    fn assess(&mut self, id: &str, date: Day, group: &str) -> &mut Self {
-        self.who(id);
-        let _ = writeln!(self.assessments, "{id},{},{group}", iso(date));
-        self
-    }
-
-    fn offer(&mut self, id: &str, kind: &str, start: Day, end: Option<Day>) -> &mut Self {
-        self.who(id);
-        let _ = writeln!(
-            self.interventions,
-            "{id},{kind},{},{}",
-            iso(start),
-            opt(end)
-        );
-        self
-    }
-
-    fn meeting(&mut self, id: &str, date: Day, status: &str) -> &mut Self {
-        self.who(id);
-        let _ = writeln!(self.meetings, "{id},{},individual,{status}", iso(date));
-        self
-    }
-
-    fn held(&mut self, id: &str, days: &[Day]) -> &mut Self {
-        for &day in days {
-            self.meeting(id, day, "held");
-        }
-        self
-    }
-
-    fn hours(&mut self, id: &str, month: Day, hours: f64) -> &mut Self {
-        self.who(id);
-        let _ = writeln!(self.hours, "{id},{},{hours},", iso(month));
-        self
-    }
-
     /// Writes the extract covering `x..e` and runs the pipeline up to the unprotected tables.
     fn compute(&self, x: &str, e: &str, year: Option<i32>, period: Option<(Day, Day)>) -> Report {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let write = |name: &str, header: &str, body: &str| {
-            std::fs::write(dir.path().join(name), format!("{header}\n{body}")).expect("write");
-        };
-        std::fs::write(
-            dir.path().join("extract.toml"),
-            format!("extract_start = {x}\nextract_end = {e}\n"),
-        )
-        .expect("write");
-        let mut persons = String::new();
-        for (id, exit) in &self.persons {
-            let _ = writeln!(persons, "{id},1980,M,danish,basic,{}", opt(*exit));
-        }
-        write(
-            "persons.csv",
-            "person_id,birth_year,sex,origin,education,exit_date",
-            &persons,
-        );
-        write(
-            "benefit_periods.csv",
-            "person_id,benefit,start,end,municipality",
-            &self.periods,
-        );
-        write("assessments.csv", "person_id,date,group", &self.assessments);
-        write(
-            "interventions.csv",
-            "person_id,kind,start,end",
-            &self.interventions,
-        );
-        write("meetings.csv", "person_id,date,kind,status", &self.meetings);
-        write(
-            "paid_hours.csv",
-            "person_id,month,hours,earnings_dkk",
-            &self.hours,
-        );
-        let request = RunRequest {
-            extract: dir.path().to_path_buf(),
-            year,
-            period,
-            ..RunRequest::default()
-        };
-        let computed = match forloeb::compute(&request, &mut forloeb::Stopwatch::default()) {
-            Ok(c) => c,
-            Err(e) => panic!("compute failed: {e}"),
-        };
-        let table = computed
-            .tables
-            .tables
-            .iter()
-            .find(|t| t.id == forloeb::schema::out::TableId::Indicators)
-            .expect("an indicators table");
+        let tables = self.computed(x, e, year, period);
         let report = Report {
-            rows: rows(&table.df),
-            notes: computed.tables.notes.clone(),
+            rows: rows(tables.table("indicators")),
+            notes: tables.notes().to_vec(),
         };
         report.check_values_and_intervals();
         report

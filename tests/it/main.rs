@@ -2,8 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 mod cli;
+mod cli_snapshots;
 mod contract;
 mod disclosure;
+mod ex;
 mod indicators;
 mod out;
 mod pipeline;
+mod tables;
