@@ -34,6 +34,14 @@ pub enum Error {
     },
     #[error("polars: {0}")]
     Polars(#[from] PolarsError),
+    /// A computation failed in a stage of the pipeline: a Polars error alone does not say
+    /// which part of the run it came from.
+    #[error("{stage} failed: {source}")]
+    Stage {
+        stage: &'static str,
+        #[source]
+        source: PolarsError,
+    },
     /// A failure that is not the user's to fix (a chart that cannot be drawn, a broken
     /// invariant).
     #[error("internal error: {0}")]
@@ -49,7 +57,16 @@ impl Error {
             | Error::Peers { .. }
             | Error::Output { .. }
             | Error::Request(_) => 2,
-            Error::Io { .. } | Error::Polars(_) | Error::Internal(_) => 1,
+            Error::Io { .. } | Error::Polars(_) | Error::Stage { .. } | Error::Internal(_) => 1,
+        }
+    }
+
+    /// The error as raised in `stage`: a Polars error gets the stage's name, any other error
+    /// already says what went wrong.
+    pub fn in_stage(self, stage: &'static str) -> Error {
+        match self {
+            Error::Polars(source) => Error::Stage { stage, source },
+            other => other,
         }
     }
 

@@ -37,6 +37,7 @@ use dates::Day;
 use extract::{Extract, ValidationReport};
 use output::{Manifest, PausePoint, RunInfo, Target};
 use reference::Reference;
+use stage::staged;
 pub use stage::{Progress, Stage};
 
 /// The version written into every output.
@@ -94,27 +95,30 @@ struct Prepared {
 fn prepare(request: &RunRequest, progress: &mut dyn Progress) -> Result<Prepared, Error> {
     let (config, _) = Config::load(request.config.as_deref())?;
     let reference = Reference::load(request.peers.as_deref())?;
-    let (extract, report) = extract::load(&request.extract)?;
-    reference.check_covers(&municipalities(&extract)?)?;
-    let period = Period::resolve(
-        request.year,
-        request.period,
-        &config,
-        extract.start,
-        extract.end,
-    )?;
-    let effective = Effective::new(&config, period)?;
-    progress.done(Stage::LoadValidate);
-
-    let as_of_r = extract.as_of(period.end)?;
+    let (extract, report, effective) = staged(progress, Stage::LoadValidate, || {
+        let (extract, report) = extract::load(&request.extract)?;
+        reference.check_covers(&municipalities(&extract)?)?;
+        let period = Period::resolve(
+            request.year,
+            request.period,
+            &config,
+            extract.start,
+            extract.end,
+        )?;
+        let effective = Effective::new(&config, period)?;
+        Ok::<_, Error>((extract, report, effective))
+    })?;
+    let (as_of_r, spells) = staged(progress, Stage::Spells, || {
+        let as_of_r = extract.as_of(effective.period.end)?;
+        let spells = spells::build(&as_of_r, &config)?;
+        Ok::<_, Error>((as_of_r, spells))
+    })?;
     let source = Source {
         start: extract.start,
         end: extract.end,
         inputs: extract.inputs,
         sha256: extract.sha256,
     };
-    let spells = spells::build(&as_of_r, &config)?;
-    progress.done(Stage::Spells);
     Ok(Prepared {
         reference,
         source,
@@ -172,12 +176,14 @@ pub fn run(request: &RunRequest, progress: &mut dyn Progress) -> Result<RunOutco
     let pause = |here| output::pause(request.pause_at, here);
     pause(PausePoint::Compute);
     let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, progress)?;
-    let hierarchy = disclosure::Hierarchy::new(&p.reference)?;
-    let safe = disclosure::apply(tables, &p.effective.config, &hierarchy)?;
-    progress.done(Stage::Disclosure);
-    let info = run_info(&p.source, &p.effective, p.report)?;
-    let (out, manifest) = output::write_all(&safe, &info, target, pause)?;
-    progress.done(Stage::Write);
+    let safe = staged(progress, Stage::Disclosure, || {
+        let hierarchy = disclosure::Hierarchy::new(&p.reference)?;
+        disclosure::apply(tables, &p.effective.config, &hierarchy)
+    })?;
+    let (out, manifest) = staged(progress, Stage::Write, || {
+        let info = run_info(&p.source, &p.effective, p.report)?;
+        output::write_all(&safe, &info, target, pause)
+    })?;
     Ok(RunOutcome { out, manifest })
 }
 

@@ -1,6 +1,8 @@
-//! The stages of a run, as progress reports name them. The pipeline tells a [`Progress`] when
-//! each stage is done and knows nothing of clocks: `forloeb bench` times the stages, a plain run
-//! ignores them.
+//! The stages of a run, as progress reports and errors name them. The pipeline runs each stage
+//! through [`staged`], which names the stage in a failure and tells a [`Progress`] when it is
+//! done; it knows nothing of clocks: `forloeb bench` times the stages, a plain run ignores them.
+
+use crate::error::Error;
 
 /// A stage of `forloeb run`, in pipeline order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,4 +44,67 @@ pub trait Progress {
 /// No one listening.
 impl Progress for () {
     fn done(&mut self, _: Stage) {}
+}
+
+/// Runs `work` as `stage`: a failure names the stage, success is reported to `progress`.
+pub fn staged<T, E: Into<Error>>(
+    progress: &mut dyn Progress,
+    stage: Stage,
+    work: impl FnOnce() -> Result<T, E>,
+) -> Result<T, Error> {
+    let value = work().map_err(|e| e.into().in_stage(stage.label()))?;
+    progress.done(stage);
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::PolarsError;
+
+    #[derive(Default)]
+    struct Seen(Vec<Stage>);
+
+    impl Progress for Seen {
+        fn done(&mut self, stage: Stage) {
+            self.0.push(stage);
+        }
+    }
+
+    #[test]
+    fn a_polars_failure_names_its_stage_and_is_not_reported_done() {
+        let mut seen = Seen::default();
+        let err = staged(&mut seen, Stage::Duration, || {
+            Err::<(), _>(PolarsError::ComputeError("no cohorts".into()))
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "duration (KM, AJ) failed: no cohorts",
+            "the stage is named once, the cause follows"
+        );
+        assert_eq!(err.exit_code(), 1);
+        assert!(seen.0.is_empty());
+    }
+
+    #[test]
+    fn a_user_error_keeps_its_message_and_exit_code() {
+        let err = staged(&mut (), Stage::LoadValidate, || {
+            Err::<(), _>(Error::Request("no such year".into()))
+        })
+        .unwrap_err();
+        assert_eq!(
+            (err.to_string(), err.exit_code()),
+            ("no such year".into(), 2)
+        );
+    }
+
+    #[test]
+    fn each_stage_done_is_reported_in_order() {
+        let mut seen = Seen::default();
+        for stage in [Stage::LoadValidate, Stage::Spells] {
+            staged(&mut seen, stage, || Ok::<_, Error>(())).unwrap();
+        }
+        assert_eq!(seen.0, vec![Stage::LoadValidate, Stage::Spells]);
+    }
 }

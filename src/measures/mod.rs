@@ -9,10 +9,11 @@ pub mod stock;
 
 use polars::prelude::*;
 
+use crate::error::Error;
 use crate::reference::{self, Reference};
 use crate::schema::out::{self, TableId};
 use crate::schema::{self as s};
-use crate::stage::{Progress, Stage};
+use crate::stage::{staged, Progress, Stage};
 
 /// One output table before disclosure control: which table it is, its rows sorted by its keys,
 /// its key columns, and its definition (written into its metadata and the report).
@@ -149,43 +150,49 @@ pub fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
 /// The leading key columns shared by every level table.
 pub const LEVEL_KEYS: [&str; 4] = [out::LEVEL, out::UNIT, out::UNIT_NAME, out::GROUP];
 
-/// Computes every table of the report from the extract as of R and its spells.
+/// Computes every table of the report from the extract as of R and its spells, stage by stage.
 pub fn compute(
     extract: &crate::extract::Extract,
     spells: &crate::spells::Spells,
     effective: &crate::config::Effective,
     reference: &Reference,
     progress: &mut dyn Progress,
-) -> PolarsResult<Tables> {
+) -> Result<Tables, Error> {
     let config = &effective.config;
     let period = &effective.period;
-    // Status look-ups (exit classes, destinations, in work) share one step function.
-    let status_steps = crate::status::steps(extract)?.collect()?.lazy();
-    // Materialised: the event table and the cohort sizes both aggregate it.
-    let population = duration::population(spells, status_steps.clone(), config.gap_days)?
-        .collect()?
-        .lazy();
-    progress.done(Stage::StatusSteps);
-    let duration = duration::compute(population, effective, reference)?;
-    progress.done(Stage::Duration);
-    let stock_on_r = stock::stock(extract, spells, config)?.collect()?.lazy();
-    let destinations =
-        outcomes::exit_destinations(spells, status_steps.clone(), config, period, reference)?;
-    let stock_duration = stock::stock_duration(stock_on_r.clone(), reference)?;
-    progress.done(Stage::DestinationsStock);
-
-    let ctx = context::Context::new(
-        extract,
-        spells,
-        config,
-        *period,
-        stock_on_r.clone(),
-        status_steps.clone(),
-    )?;
-    let fte = stock::fte(ctx.day_pieces.clone(), period, reference)?;
-    let (indicators, notes) =
-        indicators::table(&ctx, reference, crate::stats::z_value(config.confidence))?;
-    progress.done(Stage::Indicators);
+    let (status_steps, population) = staged(progress, Stage::StatusSteps, || {
+        // Status look-ups (exit classes, destinations, in work) share one step function.
+        let status_steps = crate::status::steps(extract)?.collect()?.lazy();
+        // Materialised: the event table and the cohort sizes both aggregate it.
+        let population = duration::population(spells, status_steps.clone(), config.gap_days)?
+            .collect()?
+            .lazy();
+        PolarsResult::Ok((status_steps, population))
+    })?;
+    let duration = staged(progress, Stage::Duration, || {
+        duration::compute(population, effective, reference)
+    })?;
+    let (stock_on_r, destinations, stock_duration) =
+        staged(progress, Stage::DestinationsStock, || {
+            let stock_on_r = stock::stock(extract, spells, config)?.collect()?.lazy();
+            let destinations = outcomes::exit_destinations(
+                spells,
+                status_steps.clone(),
+                config,
+                period,
+                reference,
+            )?;
+            let stock_duration = stock::stock_duration(stock_on_r.clone(), reference)?;
+            PolarsResult::Ok((stock_on_r, destinations, stock_duration))
+        })?;
+    let (fte, (indicators, notes)) = staged(progress, Stage::Indicators, || {
+        let ctx =
+            context::Context::new(extract, spells, config, *period, stock_on_r, status_steps)?;
+        let fte = stock::fte(ctx.day_pieces.clone(), period, reference)?;
+        let indicators =
+            indicators::table(&ctx, reference, crate::stats::z_value(config.confidence))?;
+        PolarsResult::Ok((fte, indicators))
+    })?;
     Ok(Tables {
         tables: vec![
             duration.cohorts,

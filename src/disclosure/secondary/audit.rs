@@ -471,28 +471,4 @@ mod tests {
         let det = determined(n, &rels, &s);
         assert_eq!((det.len(), &det), (15, &brute(n, &rels, &s)));
     }
-
-    #[test]
-    #[ignore = "timing; run with --release -- --ignored --nocapture"]
-    fn stress_3d() {
-        let cases = [
-            (1, [20, 20, 10], 15),
-            (1, [20, 20, 10], 30),
-            (8, [30, 30, 20], 15),
-        ];
-        for (copies, d, pct) in cases.into_iter().chain([(4, [30, 30, 20], 30)]) {
-            let (n, rels, s) = tables(copies, d, pct);
-            let t0 = std::time::Instant::now();
-            let det = determined(n, &rels, &s);
-            let (dt, ns) = (t0.elapsed(), s.iter().filter(|&&b| b).count());
-            let nr = rels.len();
-            println!(
-                "{copies}x{d:?} {pct}%: {n} cells, {nr} relations, {ns} suppressed, {} determined, {dt:?}",
-                det.len()
-            );
-            if n < 10_000 {
-                assert_eq!(det, determined_rational(n, &rels, &s));
-            }
-        }
-    }
 }
