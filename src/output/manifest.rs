@@ -57,7 +57,7 @@ impl Manifest {
             });
         }
         Ok(Manifest {
-            generator: super::target::GENERATOR,
+            generator: super::generator::GENERATOR,
             run: info.clone(),
             outputs,
             suppressed: safe

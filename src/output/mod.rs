@@ -4,6 +4,7 @@
 //! place in one step.
 
 mod charts;
+mod generator;
 mod html;
 mod manifest;
 mod parquet;
