@@ -8,6 +8,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::dates;
 use crate::disclosure::SafeTables;
 use crate::error::Error;
 use crate::measures::Definition;
@@ -70,8 +71,8 @@ pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error>
     let fail = |e: std::fmt::Error| Error::Internal(format!("index.html: {e}"));
     let period = format!(
         "{}..{}",
-        info.configuration["period_start"].as_str().unwrap_or(""),
-        info.configuration["period_end"].as_str().unwrap_or("")
+        dates::iso(info.period.start),
+        dates::iso(info.period.end)
     );
     let mut html = String::new();
     write!(

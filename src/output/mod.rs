@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::config::Period;
 use crate::disclosure::SafeTables;
 use crate::error::Error;
 use crate::extract::InputFile;
@@ -72,6 +73,10 @@ pub struct RunInfo {
     pub extract_end: String,
     pub inputs: Vec<InputFile>,
     pub warnings: Vec<String>,
+    /// The report period, for the page's title. The manifest has it already as
+    /// `configuration.period_start`/`period_end`, so it is not serialized a second time.
+    #[serde(skip)]
+    pub period: Period,
 }
 
 /// Writes every table, the charts, the page and then the manifest into the folder `target`
