@@ -110,8 +110,8 @@ fn write_into(
             pause(PausePoint::Tables);
         }
     }
-    charts::write_all(safe, dir)?;
-    html::write(safe, info, dir)?;
+    let charts = charts::write_all(safe, dir)?;
+    html::write(safe, &charts, info, dir)?;
     let manifest = Manifest::build(safe, info, dir)?;
     manifest.write(&dir.join(MANIFEST))?;
     Ok(manifest)
