@@ -217,6 +217,8 @@ fn run_info(
 ) -> Result<RunInfo, Error> {
     let mut configuration = serde_json::to_value(&effective.config)
         .map_err(|e| Error::Internal(format!("configuration cannot be written as JSON: {e}")))?;
+    // The manifest records the period with the parameters in force; the page reads the typed
+    // `period` below instead of parsing it back out of this JSON.
     configuration["period_start"] = dates::iso(effective.period.start).into();
     configuration["period_end"] = dates::iso(effective.period.end).into();
     let k = u64::from(effective.config.min_cell);
@@ -237,5 +239,6 @@ fn run_info(
             })
             .collect(),
         warnings: report.warnings.iter().map(|w| w.published(k)).collect(),
+        period: effective.period,
     })
 }

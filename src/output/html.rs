@@ -8,12 +8,13 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::dates;
 use crate::disclosure::SafeTables;
 use crate::error::Error;
 use crate::measures::Definition;
 use crate::schema::out::{self, TableId};
 
-use super::charts::CHARTS_DIR;
+use super::charts::Rendered;
 use super::RunInfo;
 
 pub const INDEX: &str = "index.html";
@@ -65,13 +66,19 @@ fn table_html(df: &DataFrame, html: &mut String) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes `dir/index.html` from the protected tables and the charts already in `dir/charts`.
-pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error> {
+/// Writes `dir/index.html` from the protected tables and the charts as they were written to
+/// `dir/charts` (each SVG inline, in the order given).
+pub fn write(
+    safe: &SafeTables,
+    charts: &[Rendered],
+    info: &RunInfo,
+    dir: &Path,
+) -> Result<(), Error> {
     let fail = |e: std::fmt::Error| Error::Internal(format!("index.html: {e}"));
     let period = format!(
         "{}..{}",
-        info.configuration["period_start"].as_str().unwrap_or(""),
-        info.configuration["period_end"].as_str().unwrap_or("")
+        dates::iso(info.period.start),
+        dates::iso(info.period.end)
     );
     let mut html = String::new();
     write!(
@@ -120,21 +127,14 @@ pub fn write(safe: &SafeTables, info: &RunInfo, dir: &Path) -> Result<(), Error>
     }
 
     html.push_str("<h2>Charts</h2>");
-    let charts = dir.join(CHARTS_DIR);
-    let mut svgs: Vec<_> = fs::read_dir(&charts)
-        .map_err(Error::io(&charts))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "svg"))
-        .collect();
-    svgs.sort();
-    for svg in svgs {
-        let text = fs::read_to_string(&svg).map_err(Error::io(&svg))?;
-        let name = svg
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let body = text.find("<svg").map_or(text.as_str(), |i| &text[i..]);
-        write!(html, "<h3>{}</h3><div>{body}</div>", escape(&name)).map_err(fail)?;
+    for chart in charts {
+        write!(
+            html,
+            "<h3>{}</h3><div>{}</div>",
+            escape(&chart.name),
+            chart.svg
+        )
+        .map_err(fail)?;
     }
 
     html.push_str("<h2>Tables</h2><p class=note>Peer groups and Denmark; every row, municipalities included, is in <code>tables/&lt;name&gt;.parquet</code>.</p>");

@@ -50,7 +50,7 @@ impl Manifest {
             })
             .collect();
         Ok(Manifest {
-            generator: super::target::GENERATOR,
+            generator: super::generator::GENERATOR,
             run: info.clone(),
             outputs,
             suppressed: safe

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use crate::disclosure::SafeTable;
 use crate::error::Error;
 
-use super::target::{GENERATOR, GENERATOR_KEY};
+use super::generator::{GENERATOR, GENERATOR_KEY};
 use super::RunInfo;
 
 /// Rows per row group: fixed, so the layout does not depend on the machine.

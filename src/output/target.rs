@@ -21,14 +21,10 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::generator::GENERATOR;
 use super::PausePoint;
 use crate::error::Error;
 
-/// Value of the `generator` field of `manifest.json` and of the Parquet footer key `generator`
-/// that marks an output as forloeb's.
-pub const GENERATOR: &str = "forloeb";
-/// Footer key and manifest field naming the program that wrote an output.
-pub const GENERATOR_KEY: &str = "generator";
 /// Part of the name of the hidden siblings a run builds its output in.
 const SIBLING_TAG: &str = "forloeb-";
 /// Person-level output never goes under a folder of this name.
