@@ -31,7 +31,6 @@ use polars::prelude::*;
 
 pub use error::Error;
 
-pub use bench::Stopwatch;
 use config::{Config, Effective, Period};
 use dates::Day;
 use extract::{Extract, ValidationReport};
@@ -40,8 +39,7 @@ use reference::Reference;
 use stage::staged;
 pub use stage::{Progress, Stage};
 
-/// The version written into every output.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use output::VERSION;
 
 /// What `forloeb run` was asked to do, flags already parsed.
 #[derive(Debug, Clone, Default)]

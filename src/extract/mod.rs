@@ -10,6 +10,7 @@
 mod as_of;
 mod discover;
 mod read;
+mod rows;
 mod summary;
 mod validate;
 
@@ -24,7 +25,7 @@ use crate::schema::{TableSpec, TABLES};
 pub use crate::validation::{Finding, ValidationReport, Warning};
 pub use discover::{InputFile, EXTRACT_TOML};
 
-use read::{PART, ROW};
+use rows::{PART, ROW};
 
 /// A validated extract. Columns per DATA.md with the contract's dtypes (dates as Polars `Date`,
 /// `birth_year` and `municipality` Int32, hours Float64); optional columns are always present

@@ -9,13 +9,7 @@ use crate::schema::{ColType, TableSpec};
 use crate::validation::{Finding, ValidationReport};
 
 use super::discover::{Format, Part};
-use super::validate::find;
-
-/// Row number within its part file, 1 = first data row (kept until validation is done).
-pub const ROW: &str = "__row";
-/// Index of the part file a row came from among its table's parts (a number, not the path,
-/// so that it costs 4 bytes a row).
-pub const PART: &str = "__part";
+use super::rows::{find, PART, ROW};
 
 /// The part's rows with every contract column in its contract type (nulls where a value did not
 /// convert), plus `ROW` and `PART` (= `index`). `None` when the part cannot be used at all

@@ -1,6 +1,4 @@
-//! Row and column rules of DATA.md that need typed values, the extract bounds or another table,
-//! and [`find`], which turns the offending rows of any rule into findings that name their file,
-//! row and value (the reader uses it for values that do not convert).
+//! Row and column rules of DATA.md that need typed values, the extract bounds or another table.
 
 use polars::prelude::*;
 
@@ -8,9 +6,9 @@ use crate::dates::{self, Day};
 use crate::error::Error;
 use crate::reference::Reference;
 use crate::schema::{self as s, TableSpec, TABLES};
-use crate::validation::{Finding, ValidationReport, EXAMPLES_PER_FINDING};
+use crate::validation::ValidationReport;
 
-use super::read::{PART, ROW};
+use super::rows::find;
 use super::{frame, table_index};
 
 /// Row-level rules that need typed values, the extract bounds or another table.
@@ -208,55 +206,4 @@ pub fn check_rows(
         report.warn_count(n, w);
     }
     Ok(())
-}
-
-/// Rows of `lf` (which carries `ROW` and `PART`) where `condition` holds, as one finding per
-/// part file (named by `parts[PART]`), in file order.
-#[allow(clippy::too_many_arguments)]
-pub fn find(
-    lf: LazyFrame,
-    condition: Expr,
-    shown: Expr,
-    table: &'static str,
-    column: &str,
-    problem: &str,
-    expected: &str,
-    parts: &[String],
-) -> PolarsResult<Vec<Finding>> {
-    let hits = lf
-        .filter(condition)
-        .select([
-            col(PART).cast(DataType::UInt32),
-            col(ROW).cast(DataType::UInt64),
-            shown.cast(DataType::String).alias("value"),
-        ])
-        .sort([PART, ROW], SortMultipleOptions::default())
-        .collect()?;
-    let files = hits.column(PART)?.u32()?;
-    let rows = hits.column(ROW)?.u64()?;
-    let values = hits.column("value")?.str()?;
-    let mut findings: Vec<Finding> = Vec::new();
-    for ((file, row), value) in files.iter().zip(rows.iter()).zip(values.iter()) {
-        let file = file
-            .and_then(|i| parts.get(i as usize))
-            .map_or("", String::as_str);
-        if findings.last().is_none_or(|f| f.file != file) {
-            findings.push(Finding {
-                table,
-                file: file.to_owned(),
-                column: Some(column.to_owned()),
-                problem: problem.to_owned(),
-                expected: expected.to_owned(),
-                examples: Vec::new(),
-                total: 0,
-            });
-        }
-        if let Some(f) = findings.last_mut() {
-            f.total += 1;
-            if f.examples.len() < EXAMPLES_PER_FINDING {
-                f.examples.push((row, Some(value.unwrap_or("").to_owned())));
-            }
-        }
-    }
-    Ok(findings)
 }

@@ -7,3 +7,5 @@
 pub const GENERATOR: &str = "forloeb";
 /// Footer key and manifest field naming the program that wrote an output.
 pub const GENERATOR_KEY: &str = "generator";
+/// The version written into every output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

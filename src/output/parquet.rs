@@ -29,7 +29,10 @@ pub fn write(table: &SafeTable, info: &RunInfo, path: &Path) -> Result<(), Error
 
 /// Person-level rows (never under `reports/`; see [`super::Target`]).
 pub fn write_person_level(df: &mut DataFrame, path: &Path) -> Result<(), Error> {
-    let metadata = vec![("forloeb_version".into(), crate::VERSION.to_owned())];
+    let metadata = vec![(
+        "forloeb_version".into(),
+        super::generator::VERSION.to_owned(),
+    )];
     write_frame(df, metadata, path)
 }
 
