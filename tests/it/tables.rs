@@ -53,9 +53,16 @@ fn texts(df: &DataFrame, c: &str) -> Vec<String> {
         .collect()
 }
 
-/// Integer column (Int32 or Int64) as i64.
+/// Integer column as i64, after checking it has the dtype of MEASURES.md §8: days and years are
+/// Int32, counts Int64. So a value test fails when a column's dtype changes, not only its value.
 fn ints(df: &DataFrame, c: &str) -> Vec<Option<i64>> {
-    let s = df.column(c).expect(c).cast(&DataType::Int64).expect(c);
+    let expected = match c {
+        "entry_year" | "t_days" | "median_days" | "lag_days" => DataType::Int32,
+        _ => DataType::Int64,
+    };
+    let column = df.column(c).expect(c);
+    assert_eq!(column.dtype(), &expected, "dtype of `{c}` (MEASURES.md §8)");
+    let s = column.cast(&DataType::Int64).expect(c);
     s.i64().expect(c).iter().collect()
 }
 
