@@ -6,6 +6,7 @@
 //! back (where a stray file could reach it). How a chart looks is in its own file; what all of
 //! them share (font, palette, panels, axes, legends) is in [`panel`].
 
+mod funnel;
 mod incidence;
 mod indicators;
 mod panel;
@@ -22,6 +23,7 @@ use crate::disclosure::{SafeTable, SafeTables};
 use crate::error::Error;
 use crate::schema::out::{self, TableId};
 
+pub use funnel::FunnelChart;
 use incidence::IncidenceChart;
 use indicators::IndicatorChart;
 use panel::{err, DrawResult, SIZE};
@@ -104,6 +106,13 @@ pub fn write_all(safe: &SafeTables, dir: &Path) -> Result<Vec<Rendered>, Error> 
             rendered.push(render(&chart.bars(), &charts, &name, chart.bars_size())?);
             let name = format!("indicator_{measure}_groups");
             rendered.push(render(&chart.panels(), &charts, &name, SIZE)?);
+            let name = format!("funnel_{measure}");
+            rendered.push(render(
+                &FunnelChart::from(t, measure)?,
+                &charts,
+                &name,
+                SIZE,
+            )?);
         }
     }
     rendered.sort_by_cached_key(|chart| format!("{}.svg", chart.name));
