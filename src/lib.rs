@@ -156,7 +156,7 @@ pub fn export_spells(request: &RunRequest, out: &Path) -> Result<(PathBuf, usize
             col(schema::spell::SPELL_END).cast(DataType::Date),
         ])
         .collect()?;
-    let out = output::write_person_level(&mut df, target)?;
+    let out = output::write_person_level(&mut df, target)?.commit()?;
     Ok((out, df.height()))
 }
 
