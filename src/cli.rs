@@ -30,7 +30,7 @@ pub enum Command {
     /// and report peak memory.
     Bench(BenchArgs),
     /// Write the benefit spells of a report (person-level, for checks such as
-    /// scripts/compare_lifelines.py) to a Parquet file outside reports/.
+    /// scripts/compare_lifelines.py) to a Parquet or CSV file outside reports/.
     Spells(SpellsArgs),
 }
 
@@ -59,8 +59,9 @@ pub struct SpellsArgs {
     pub extract: ExtractArgs,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Parquet file to write: a new file, or one forloeb wrote. Refused inside reports/
-    /// (person-level rows never go there) and inside the extract.
+    /// File to write: CSV when the name ends in .csv, else Parquet; a new file, or a Parquet
+    /// file forloeb wrote. Refused inside reports/ (person-level rows never go there) and
+    /// inside the extract.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
@@ -94,6 +95,24 @@ pub struct RunArgs {
     /// be new, empty, or a report forloeb wrote (which is replaced); anything else is refused.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Also draw a case sample of long-term persons for a review of their case files (as
+    /// STAR's 2022 review of 375 long cases in 25 municipalities; MEASURES.md §5) and write it
+    /// to FILE: CSV when the name ends in .csv, else Parquet. Person-level: refused under
+    /// reports/, inside the report folder and inside the extract. Written only when the whole
+    /// run succeeds; the same seed and extract give the same file.
+    #[arg(long, value_name = "FILE")]
+    pub case_sample: Option<PathBuf>,
+    /// Municipalities K in the case sample, drawn by systematic PPS on their long-term counts.
+    #[arg(long, value_name = "K", requires = "case_sample",
+          default_value_t = crate::case_sample::DEFAULT_MUNICIPALITIES,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub case_municipalities: u32,
+    /// Persons N in the case sample: ceil(N/K) drawn at random in each municipality (all of
+    /// them where it has fewer).
+    #[arg(long, value_name = "N", requires = "case_sample",
+          default_value_t = crate::case_sample::DEFAULT_PERSONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub case_persons: u32,
     /// Hold the run at this point until it is killed (for the crash-safety tests).
     #[arg(long, value_enum, value_name = "POINT", hide = true)]
     pub pause_at: Option<crate::output::PausePoint>,

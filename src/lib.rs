@@ -4,6 +4,7 @@
 //! measures, protect the tables, write the report.
 
 pub mod bench;
+pub mod case_sample;
 pub mod cli;
 pub mod config;
 pub mod dates;
@@ -50,8 +51,18 @@ pub struct RunRequest {
     pub period: Option<(Day, Day)>,
     pub config: Option<PathBuf>,
     pub out: Option<PathBuf>,
+    /// Also draw the case sample (MEASURES.md §5) into this file.
+    pub case_sample: Option<CaseSampleRequest>,
     /// Hold the run at this point until it is killed (crash-safety tests only).
     pub pause_at: Option<PausePoint>,
+}
+
+/// `run --case-sample`: the person-level file to write (outside `reports/`, the extract and the
+/// report folder) and the size of the draw.
+#[derive(Debug, Clone)]
+pub struct CaseSampleRequest {
+    pub out: PathBuf,
+    pub size: case_sample::Size,
 }
 
 /// Where the report went and what it holds.
@@ -59,6 +70,15 @@ pub struct RunRequest {
 pub struct RunOutcome {
     pub out: PathBuf,
     pub manifest: Manifest,
+    pub case_sample: Option<CaseSampleOutcome>,
+}
+
+/// Where the case sample went: its file, persons and municipalities.
+#[derive(Debug)]
+pub struct CaseSampleOutcome {
+    pub out: PathBuf,
+    pub persons: usize,
+    pub municipalities: usize,
 }
 
 /// What the manifest records about the extract; the tables themselves are dropped once the
@@ -156,16 +176,30 @@ pub fn export_spells(request: &RunRequest, out: &Path) -> Result<(PathBuf, usize
             col(schema::spell::SPELL_END).cast(DataType::Date),
         ])
         .collect()?;
-    let out = output::write_person_level(&mut df, target)?;
+    let out = output::write_person_level(&mut df, target)?.commit()?;
     Ok((out, df.height()))
 }
 
-/// The whole pipeline. An explicit `--out` is checked before any work, the default
-/// `reports/<label>` as soon as the period is known; nothing is written unless every stage
-/// succeeds.
+/// The whole pipeline. An explicit `--out` and a `--case-sample` file are checked before any
+/// work, the default `reports/<label>` as soon as the period is known; nothing is written
+/// unless every stage succeeds.
+///
+/// The case sample is drawn and written in full into its hidden sibling before the report is
+/// swapped in, and moved into place right after the swap: a failure before the swap leaves
+/// neither (the sibling is removed), and the case sample never appears without its report.
 pub fn run(request: &RunRequest, progress: &mut dyn Progress) -> Result<RunOutcome, Error> {
     let claim = |out: &Path| Target::claim(out, &request.extract, output::Kind::Report);
     let early = request.out.as_deref().map(claim).transpose()?;
+    let case_target = match &request.case_sample {
+        Some(case) => {
+            if let Some(report) = &early {
+                report.refuse_inside(&case.out)?;
+            }
+            let kind = output::Kind::PersonLevel;
+            Some((Target::claim(&case.out, &request.extract, kind)?, case.size))
+        }
+        None => None,
+    };
     let p = prepare(request, progress)?;
     let target = match early {
         Some(target) => target,
@@ -178,11 +212,33 @@ pub fn run(request: &RunRequest, progress: &mut dyn Progress) -> Result<RunOutco
         let hierarchy = disclosure::Hierarchy::new(&p.reference)?;
         disclosure::apply(tables, &p.effective.config, &hierarchy)
     })?;
+    let case = case_target
+        .map(|(target, size)| {
+            let drawn = case_sample::draw(&p.as_of_r, &p.spells, &p.effective.config, size)
+                .map_err(|e| e.in_stage(case_sample::STAGE))?;
+            let mut df = drawn.df;
+            let file = output::write_person_level(&mut df, target)?;
+            Ok::<_, Error>((file, df.height(), drawn.municipalities))
+        })
+        .transpose()?;
     let (out, manifest) = staged(progress, Stage::Write, || {
         let info = run_info(&p.source, &p.effective, p.report)?;
         output::write_all(&safe, &info, target, pause)
     })?;
-    Ok(RunOutcome { out, manifest })
+    let case_sample = case
+        .map(|(file, persons, municipalities)| {
+            Ok::<_, Error>(CaseSampleOutcome {
+                out: file.commit()?,
+                persons,
+                municipalities,
+            })
+        })
+        .transpose()?;
+    Ok(RunOutcome {
+        out,
+        manifest,
+        case_sample,
+    })
 }
 
 /// `forloeb validate`: the report of every violation plus the data-quality summary.

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use forloeb::cli::{BenchArgs, Cli, Command, ExtractArgs, Format, ReportArgs};
-use forloeb::{dates, reference::Reference, synth, Error, RunRequest};
+use forloeb::{
+    case_sample, dates, reference::Reference, synth, CaseSampleRequest, Error, RunRequest,
+};
 
 fn main() -> ExitCode {
     // A closed pipe (`forloeb validate | head`) ends the program quietly, as it does other Unix
@@ -60,11 +62,26 @@ fn dispatch(command: Command) -> Result<u8, Error> {
         Command::Run(args) => {
             let mut request = request(args.extract, args.report, args.out);
             request.pause_at = args.pause_at;
+            request.case_sample = args.case_sample.map(|out| CaseSampleRequest {
+                out,
+                size: case_sample::Size {
+                    municipalities: args.case_municipalities,
+                    persons: args.case_persons,
+                },
+            });
             let outcome = forloeb::run(&request, &mut ())?;
             for w in &outcome.manifest.run.warnings {
                 eprintln!("warning: {w}");
             }
             println!("wrote {}", outcome.out.display());
+            if let Some(case) = &outcome.case_sample {
+                println!(
+                    "wrote the case sample ({} persons in {} municipalities) to {}",
+                    case.persons,
+                    case.municipalities,
+                    case.out.display()
+                );
+            }
             Ok(0)
         }
         Command::Spells(args) => {
@@ -107,6 +124,7 @@ fn request(extract: ExtractArgs, report: ReportArgs, out: Option<PathBuf>) -> Ru
             .map(|(a, b)| (dates::to_day(a), dates::to_day(b))),
         config: report.config,
         out,
+        case_sample: None,
         pause_at: None,
     }
 }

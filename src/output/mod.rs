@@ -40,15 +40,33 @@ pub enum PausePoint {
     Swapped,
 }
 
-/// Writes person-level rows (`forloeb spells`, later the case sample) to the file `target`
-/// reserved and moves it into place. The only writer of person-level rows; `target` refused
-/// any path under `reports/`.
+/// Writes person-level rows (`forloeb spells`, the case sample of `run --case-sample`) into the
+/// hidden sibling `target` reserved: CSV when the target's file name ends in `.csv` (any case),
+/// else Parquet. The only writer of person-level rows; `target` refused any path under
+/// `reports/`. The file reaches its place only with [`PersonLevelFile::commit`], so a run can
+/// write it before its report is swapped in and move it after; dropped uncommitted, it is
+/// removed.
 pub fn write_person_level(
     df: &mut polars::prelude::DataFrame,
     target: Target,
-) -> Result<PathBuf, Error> {
-    parquet::write_person_level(df, target.building())?;
-    target.commit(|_| {})
+) -> Result<PersonLevelFile, Error> {
+    if target.is_csv() {
+        parquet::write_person_level_csv(df, target.building())?;
+    } else {
+        parquet::write_person_level(df, target.building())?;
+    }
+    Ok(PersonLevelFile(target))
+}
+
+/// A person-level file written in full beside its place, not yet moved there.
+#[derive(Debug)]
+pub struct PersonLevelFile(Target);
+
+impl PersonLevelFile {
+    /// Moves the file into place (replacing a file forloeb wrote); returns where it went.
+    pub fn commit(self) -> Result<PathBuf, Error> {
+        self.0.commit(|_| {})
+    }
 }
 
 /// Holds the process at `here` when the run was asked to pause there: says so on stderr and

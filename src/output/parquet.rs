@@ -1,6 +1,7 @@
 //! Parquet files: zstd, a fixed row-group size and the key-value metadata of MEASURES.md §8,
 //! plus `generator = forloeb`, which lets a later run recognise the file as its own. Polars
-//! writes no timestamp into the footer, so equal tables give equal bytes.
+//! writes no timestamp into the footer, so equal tables give equal bytes. Person-level rows may
+//! also go to CSV, which has no footer to carry the metadata.
 
 use std::fs::File;
 use std::path::Path;
@@ -34,6 +35,14 @@ pub fn write_person_level(df: &mut DataFrame, path: &Path) -> Result<(), Error> 
         super::generator::VERSION.to_owned(),
     )];
     write_frame(df, metadata, path)
+}
+
+/// Person-level rows as CSV (header, comma, dates as ISO `YYYY-MM-DD`, null as an empty field);
+/// never under `reports/`.
+pub fn write_person_level_csv(df: &mut DataFrame, path: &Path) -> Result<(), Error> {
+    let file = File::create(path).map_err(Error::io(path))?;
+    CsvWriter::new(file).include_header(true).finish(df)?;
+    Ok(())
 }
 
 fn write_frame(

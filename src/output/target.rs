@@ -6,7 +6,8 @@
 //! with exit 2. A report folder is recognised by its `manifest.json`, which carries
 //! `"generator": "forloeb"` and lists every file in the folder; a folder holding anything else
 //! (a user's note beside the tables) is not replaced. A person-level Parquet file is recognised
-//! by the same `generator` key in its footer. Symbolic links are never followed or replaced, and
+//! by the same `generator` key in its footer; a CSV file has no place for such a mark, so an
+//! existing one is never replaced. Symbolic links are never followed or replaced, and
 //! nothing is written into, over or around the extract being read.
 //!
 //! Output is built in a hidden sibling (`.<name>.forloeb-tmp-<pid>`) and swapped in at the end,
@@ -88,6 +89,28 @@ impl Target {
     /// Where to build the output: a folder for a report, a file for person-level output.
     pub fn building(&self) -> &Path {
         &self.building
+    }
+
+    /// True when `out` names a CSV file (its name ends in `.csv`, any case).
+    pub fn is_csv(&self) -> bool {
+        is_csv(&self.out)
+    }
+
+    /// Refuses a person-level `out` that is or lies inside this report folder (a `--out` not
+    /// called `reports/`): person-level rows never go into a report. Checked before `out` is
+    /// claimed, so nothing is created.
+    pub fn refuse_inside(&self, out: &Path) -> Result<(), Error> {
+        if absolute(out)?.starts_with(absolute(&self.out)?) {
+            return Err(refuse(
+                out,
+                &format!(
+                    "lies inside the report folder {}, and person-level rows are never written \
+                     into a report; choose a path outside it",
+                    self.out.display()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Puts the built output at `out`: a plain rename that refuses to replace anything when
@@ -192,6 +215,13 @@ impl Target {
             (Kind::PersonLevel, false) => {
                 if is_person_level_output(&self.out) {
                     Ok(())
+                } else if self.is_csv() {
+                    Err(refuse(
+                        &self.out,
+                        "is an existing file; a CSV file carries no mark of the program that \
+                         wrote it, so forloeb never replaces one and it was not touched. Remove \
+                         it or give a new file name",
+                    ))
                 } else {
                     Err(refuse(
                         &self.out,
@@ -453,6 +483,11 @@ fn plain_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<bool, E
         }
     }
     Ok(true)
+}
+
+fn is_csv(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"))
 }
 
 /// True when `path` is a Parquet file whose footer says forloeb wrote it.

@@ -144,3 +144,21 @@ fn a_year_outside_the_extract() {
     insta::assert_snapshot!("year_outside_extract", shown(cwd.path(), &list));
     assert!(!cwd.path().join("report").exists(), "run wrote a report");
 }
+
+#[test]
+fn a_case_sample_under_reports() {
+    let cwd = tmp();
+    let mut list = args(&["run", "--extract"]);
+    list.push(tiny().into_os_string());
+    list.extend(args(&[
+        "--year",
+        "2024",
+        "--case-sample",
+        "reports/case.csv",
+    ]));
+    insta::assert_snapshot!("case_sample_under_reports", shown(cwd.path(), &list));
+    assert!(
+        !cwd.path().join("reports").exists(),
+        "run wrote into reports/"
+    );
+}

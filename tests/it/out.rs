@@ -363,6 +363,76 @@ fn spells_out_follows_the_same_rule() {
     assert_eq!(added, ["spells.parquet"]);
 }
 
+#[test]
+fn case_sample_follows_the_person_level_rule_and_is_written_only_with_its_report() {
+    let work = workspace();
+    let w = work.path();
+    let with_case = |out: Option<&str>, year: &str, case: &str| {
+        let mut list = match out {
+            Some(out) => args("run", year, out),
+            None => ["run", "--extract", "extract", "--year", year]
+                .map(str::to_owned)
+                .to_vec(),
+        };
+        list.extend(["--case-sample".to_owned(), case.to_owned()]);
+        list
+    };
+    // Refused before any work, with the default reports/<label> and with an explicit --out.
+    for out in [None, Some("report")] {
+        assert_refused(
+            w,
+            &with_case(out, "2024", "reports/x.parquet"),
+            &[
+                "reports/x.parquet",
+                "under a reports/ folder, and person-level rows are never written there",
+            ],
+        );
+    }
+    assert_refused(
+        w,
+        &with_case(Some("report"), "2024", "report/x.csv"),
+        &["lies inside the report folder report"],
+    );
+    assert_refused(
+        w,
+        &with_case(Some("report"), "2024", "extract/x.csv"),
+        &["lies inside the extract folder"],
+    );
+    fs::write(w.join("mine.csv"), "a user's table\n").unwrap();
+    assert_refused(
+        w,
+        &with_case(Some("report"), "2024", "mine.csv"),
+        &["carries no mark", "Remove it or give a new file name"],
+    );
+    // A run that fails leaves no case sample (and no report).
+    assert_refused(
+        w,
+        &with_case(Some("report"), "2030", "case.parquet"),
+        &["2030"],
+    );
+    // A successful run writes both; the next one replaces its own Parquet file and leaves
+    // nothing else behind.
+    let before = snapshot(w);
+    let first = forloeb(w, with_case(Some("report"), "2024", "case.parquet"));
+    assert_eq!(first.code, Some(0), "{}", first.text);
+    assert!(
+        first.text.contains("wrote the case sample ("),
+        "{}",
+        first.text
+    );
+    let after = snapshot(w);
+    assert_eq!(
+        forloeb(w, with_case(Some("report"), "2024", "case.parquet")).code,
+        Some(0)
+    );
+    assert_eq!(after, snapshot(w));
+    let added: Vec<_> = after
+        .keys()
+        .filter(|k| !before.contains_key(*k) && !k.starts_with("report/"))
+        .collect();
+    assert_eq!(added, ["case.parquet", "report"]);
+}
+
 /// Starts `forloeb run --pause-at point`, waits until it says it paused, and SIGKILLs it.
 fn kill_at(work: &Path, out: &str, point: &str) {
     let mut args = run_args(out);
