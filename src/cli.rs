@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// be new, empty, or a report forloeb wrote (which is replaced); anything else is refused.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Also write municipality-<CODE>.html: that municipality's indicators beside its peer group
+    /// and Denmark, with rank, O/E ratio and its place on each funnel (repeatable).
+    #[arg(long = "municipality", value_name = "CODE")]
+    pub municipalities: Vec<i32>,
     /// Also draw a case sample of long-term persons for a review of their case files (as
     /// STAR's 2022 review of 375 long cases in 25 municipalities; MEASURES.md §5) and write it
     /// to FILE: CSV when the name ends in .csv, else Parquet. Person-level: refused under

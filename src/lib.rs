@@ -53,6 +53,8 @@ pub struct RunRequest {
     pub out: Option<PathBuf>,
     /// Also draw the case sample (MEASURES.md §5) into this file.
     pub case_sample: Option<CaseSampleRequest>,
+    /// Municipalities (codes) that get a page of their own in the report.
+    pub municipalities: Vec<i32>,
     /// Hold the run at this point until it is killed (crash-safety tests only).
     pub pause_at: Option<PausePoint>,
 }
@@ -113,6 +115,7 @@ struct Prepared {
 fn prepare(request: &RunRequest, progress: &mut dyn Progress) -> Result<Prepared, Error> {
     let (config, _) = Config::load(request.config.as_deref())?;
     let reference = Reference::load(request.peers.as_deref())?;
+    reference.check_known(&request.municipalities)?;
     let (extract, report, effective) = staged(progress, Stage::LoadValidate, || {
         let (extract, report) = extract::load(&request.extract)?;
         reference.check_covers(&municipalities(&extract)?)?;

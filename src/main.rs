@@ -62,6 +62,7 @@ fn dispatch(command: Command) -> Result<u8, Error> {
         Command::Run(args) => {
             let mut request = request(args.extract, args.report, args.out);
             request.pause_at = args.pause_at;
+            request.municipalities = args.municipalities;
             request.case_sample = args.case_sample.map(|out| CaseSampleRequest {
                 out,
                 size: case_sample::Size {
@@ -125,6 +126,7 @@ fn request(extract: ExtractArgs, report: ReportArgs, out: Option<PathBuf>) -> Ru
         config: report.config,
         out,
         case_sample: None,
+        municipalities: Vec::new(),
         pause_at: None,
     }
 }

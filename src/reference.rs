@@ -66,6 +66,25 @@ impl Reference {
             .collect())
     }
 
+    /// Checks that every code asked for by `--municipality` is a municipality, before any work.
+    pub fn check_known(&self, asked: &[i32]) -> Result<(), Error> {
+        let known = self.codes()?;
+        let unknown: Vec<String> = asked
+            .iter()
+            .filter(|c| !known.contains(c))
+            .map(|c| c.to_string())
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Request(format!(
+            "--municipality {}: not a municipality code; the 98 valid codes are listed in \
+             data/municipalities.csv of forloeb (column `code`, e.g. 260 Halsnæs) and in the \
+             `unit` column of any report's tables/indicators.parquet (level municipality)",
+            unknown.join(", ")
+        )))
+    }
+
     /// Checks that every municipality in `used` has a peer group. Only a user's `--peers` file
     /// can lack one; the shipped table has all 98.
     pub fn check_covers(&self, used: &[i32]) -> Result<(), Error> {
