@@ -401,3 +401,34 @@ pub fn is_one_of(
     use polars::prelude::*;
     expr.is_in(lit(values).implode(false), false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{age_band, BIRTH_YEAR};
+    use polars::prelude::*;
+
+    #[test]
+    fn age_bands_on_a_day() {
+        // Born in these years, on a day of 2024: 17 and 18 → 18-29, 29 → 18-29, 30 → 30-39,
+        // 59 → 50-59, 60 → 60+, null birth year → null.
+        let df = df!(BIRTH_YEAR => [Some(2007), Some(2006), Some(1995), Some(1994), Some(1965), Some(1964), None])
+            .unwrap()
+            .lazy()
+            .select([age_band(col(BIRTH_YEAR), 2024)])
+            .collect()
+            .unwrap();
+        let bands: Vec<Option<&str>> = df.columns()[0].str().unwrap().iter().collect();
+        assert_eq!(
+            bands,
+            [
+                Some("18-29"),
+                Some("18-29"),
+                Some("18-29"),
+                Some("30-39"),
+                Some("50-59"),
+                Some("60+"),
+                None
+            ]
+        );
+    }
+}

@@ -5,8 +5,9 @@
 //! counts, the proportion rule on destination shares, the `fte` and `indicators` row rules, and
 //! the survival step walk shared by `duration_cohorts`, `survival_curves` and
 //! `cumulative_incidence` (see `survival`); then the secondary rules over every additive
-//! relation of §7 (see `secondary`). The rules match on [`TableId`], so a new table does not
-//! compile until it has its rule.
+//! relation of §7 (see `secondary`). Last the `benchmark` table (§6) is built from the
+//! `indicators` as published and its own rule nulls what derives from a suppressed row. The
+//! rules match on [`TableId`], so a new table does not compile until it has its rule.
 
 pub mod secondary;
 mod survival;

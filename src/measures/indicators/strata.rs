@@ -27,11 +27,6 @@ pub struct Strata {
 }
 
 impl Strata {
-    /// Strata from a frame with the columns above (for tests of the standardisation).
-    pub fn new(df: DataFrame) -> Strata {
-        Strata { df }
-    }
-
     pub fn df(&self) -> &DataFrame {
         &self.df
     }
