@@ -236,6 +236,7 @@ pub mod out {
         StockDuration,
         Fte,
         Indicators,
+        Benchmark,
     }
 
     impl TableId {
@@ -249,6 +250,7 @@ pub mod out {
                 TableId::StockDuration => "stock_duration",
                 TableId::Fte => "fte",
                 TableId::Indicators => "indicators",
+                TableId::Benchmark => "benchmark",
             }
         }
     }
@@ -302,6 +304,19 @@ pub mod out {
     pub const VALUE: &str = "value";
     pub const PERSONS_NUM: &str = "persons_num";
 
+    // benchmark (also unit, unit_name, measure, value)
+    pub const PEER_GROUP: &str = "peer_group";
+    pub const PEER_VALUE: &str = "peer_value";
+    pub const NATIONAL_VALUE: &str = "national_value";
+    pub const RANK: &str = "rank";
+    pub const N_RANKED: &str = "n_ranked";
+    pub const EXPECTED: &str = "expected";
+    pub const OE_RATIO: &str = "oe_ratio";
+    pub const OE_LO: &str = "oe_lo";
+    pub const OE_HI: &str = "oe_hi";
+    pub const FUNNEL_Z: &str = "funnel_z";
+    pub const FUNNEL_FLAG: &str = "funnel_flag";
+
     // Values of `level` and of the national row.
     pub const LEVEL_MUNICIPALITY: &str = "municipality";
     pub const LEVEL_PEER_GROUP: &str = "peer_group";
@@ -317,6 +332,11 @@ pub mod out {
         pub const PROPORTION: &str = "__proportion";
         /// `exit_destinations`: all spells of the lag in the same line.
         pub const TOTAL: &str = "__total";
+        /// `benchmark`: the municipality's, its peer group's and the country's `indicators`
+        /// row of the measure is suppressed (or absent), so what derives from it is hidden.
+        pub const UNIT_HIDDEN: &str = "__unit_hidden";
+        pub const PEER_HIDDEN: &str = "__peer_hidden";
+        pub const NATIONAL_HIDDEN: &str = "__national_hidden";
 
         /// Name of a working column (never published).
         pub fn hidden(name: &str) -> String {
@@ -346,6 +366,33 @@ pub const DURATION_BANDS: [(&str, i32); 6] = [
     ("5y+", i32::MAX),
 ];
 
+/// Age bands on a day (MEASURES.md §1.6), age = `year(day) − birth_year`: label and the
+/// largest age in the band (below 18 is counted in `18-29`).
+pub const AGE_BANDS: [(&str, i32); 5] = [
+    ("18-29", 29),
+    ("30-39", 39),
+    ("40-49", 49),
+    ("50-59", 59),
+    ("60+", i32::MAX),
+];
+
+/// The §1.6 age band ([`AGE_BANDS`]) of a person born in `birth_year` on a day of `year`;
+/// null where `birth_year` is null.
+pub fn age_band(birth_year: polars::prelude::Expr, year: i32) -> polars::prelude::Expr {
+    use polars::prelude::*;
+    let age = lit(year) - birth_year.clone();
+    let (label, _) = AGE_BANDS[AGE_BANDS.len() - 1];
+    let mut band = when(birth_year.is_null())
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(lit(label));
+    for (label, last) in AGE_BANDS[..AGE_BANDS.len() - 1].iter().rev() {
+        band = when(age.clone().lt_eq(lit(*last)))
+            .then(lit(*label))
+            .otherwise(band);
+    }
+    band
+}
+
 /// `expr ∈ values` (a code list or any other set of values), null-safe: null is not a member.
 pub fn is_one_of(
     expr: polars::prelude::Expr,
@@ -353,4 +400,35 @@ pub fn is_one_of(
 ) -> polars::prelude::Expr {
     use polars::prelude::*;
     expr.is_in(lit(values).implode(false), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{age_band, BIRTH_YEAR};
+    use polars::prelude::*;
+
+    #[test]
+    fn age_bands_on_a_day() {
+        // Born in these years, on a day of 2024: 17 and 18 → 18-29, 29 → 18-29, 30 → 30-39,
+        // 59 → 50-59, 60 → 60+, null birth year → null.
+        let df = df!(BIRTH_YEAR => [Some(2007), Some(2006), Some(1995), Some(1994), Some(1965), Some(1964), None])
+            .unwrap()
+            .lazy()
+            .select([age_band(col(BIRTH_YEAR), 2024)])
+            .collect()
+            .unwrap();
+        let bands: Vec<Option<&str>> = df.columns()[0].str().unwrap().iter().collect();
+        assert_eq!(
+            bands,
+            [
+                Some("18-29"),
+                Some("18-29"),
+                Some("18-29"),
+                Some("30-39"),
+                Some("50-59"),
+                Some("60+"),
+                None
+            ]
+        );
+    }
 }

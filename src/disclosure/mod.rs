@@ -5,8 +5,9 @@
 //! counts, the proportion rule on destination shares, the `fte` and `indicators` row rules, and
 //! the survival step walk shared by `duration_cohorts`, `survival_curves` and
 //! `cumulative_incidence` (see `survival`); then the secondary rules over every additive
-//! relation of §7 (see `secondary`). The rules match on [`TableId`], so a new table does not
-//! compile until it has its rule.
+//! relation of §7 (see `secondary`). Last the `benchmark` table (§6) is built from the
+//! `indicators` as published and its own rule nulls what derives from a suppressed row. The
+//! rules match on [`TableId`], so a new table does not compile until it has its rule.
 
 pub mod secondary;
 mod survival;
@@ -17,6 +18,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::measures::indicators::Strata;
 use crate::measures::{Definition, Table, Tables};
 use crate::schema::out;
 use crate::schema::out::hidden::{HIDDEN_PREFIX, PROPORTION, TOTAL};
@@ -112,6 +114,44 @@ fn small(n: Expr, k: i64) -> Expr {
     n.clone().gt(lit(0)).and(n.lt(lit(k)))
 }
 
+/// Nulls each column where any of its flags (`nulling`: flag, column) is set.
+fn null_where(lf: LazyFrame, nulling: Vec<(Expr, &str)>) -> LazyFrame {
+    let mut by_column: Vec<(&str, Expr)> = Vec::new();
+    for (flag, c) in nulling {
+        match by_column.iter_mut().find(|(name, _)| *name == c) {
+            Some((_, f)) => *f = f.clone().or(flag),
+            None => by_column.push((c, flag)),
+        }
+    }
+    lf.with_columns(
+        by_column
+            .into_iter()
+            .map(|(c, flag)| when(flag).then(lit(NULL)).otherwise(col(c)).alias(c))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The benchmark's rule (MEASURES.md §6, §7): the table is built from the `indicators` table
+/// as published (primary and secondary rules applied), so it ranks only published values; then
+/// every column that derives from a suppressed municipality, peer-group or national row
+/// (`measures::benchmark::DERIVED`) is nulled and the row marked `suppressed`. Its figures
+/// enter no additive relation of §7 (they are values, ranks and ratios of published rows), so
+/// it has no cells for the secondary rules.
+fn benchmark(indicators: &Table, strata: &Strata, config: &Config) -> Result<Table, Error> {
+    let table = crate::measures::benchmark::table(indicators, strata, config.confidence)?;
+    let mut any = lit(false);
+    let mut nulling = Vec::new();
+    for (flag, columns) in crate::measures::benchmark::DERIVED {
+        any = any.or(col(flag));
+        nulling.extend(columns.iter().map(|c| (col(flag), *c)));
+    }
+    let lf = table.df.lazy().with_column(any.alias(out::SUPPRESSED));
+    Ok(Table {
+        df: null_where(lf, nulling).collect()?,
+        ..table
+    })
+}
+
 /// Applies the disclosure rules with threshold `k = config.min_cell` to every table, primary then
 /// secondary, then drops the working columns (`__*`) the rules needed.
 pub fn apply(tables: Tables, config: &Config, hierarchy: &Hierarchy) -> Result<SafeTables, Error> {
@@ -137,6 +177,7 @@ fn protect(
 ) -> Result<SafeTables, Error> {
     let k = i64::from(config.min_cell);
     let tables_notes = tables.notes;
+    let strata = tables.strata;
     let raw = tables.tables.clone();
     let (mut cohorts, mut curves, mut incidence) = (None, None, None);
     let mut rest = Vec::new();
@@ -202,6 +243,14 @@ fn protect(
                     ),
                 ]
             }
+            // Built below, from the indicators as published.
+            TableId::Benchmark => {
+                return Err(Error::Internal(
+                    "`benchmark` is built by disclosure from the published indicators; \
+                     refusing one built elsewhere"
+                        .into(),
+                ))
+            }
             // Taken apart above: the survival walk protects them together.
             TableId::DurationCohorts | TableId::SurvivalCurves | TableId::CumulativeIncidence => {
                 return Err(Error::Internal(format!(
@@ -225,26 +274,13 @@ fn protect(
                 nulling.push((col(name.as_str()), *c));
             }
         }
-        let mut by_column: Vec<(&str, Expr)> = Vec::new();
-        for (flag, c) in nulling {
-            match by_column.iter_mut().find(|(name, _)| *name == c) {
-                Some((_, f)) => *f = f.clone().or(flag),
-                None => by_column.push((c, flag)),
-            }
-        }
-        let df = table
+        let lf = table
             .df
             .clone()
             .lazy()
             .with_columns(flags)
-            .with_column(any.alias(out::SUPPRESSED))
-            .with_columns(
-                by_column
-                    .into_iter()
-                    .map(|(c, flag)| when(flag).then(lit(NULL)).otherwise(col(c)).alias(c))
-                    .collect::<Vec<_>>(),
-            )
-            .collect()?;
+            .with_column(any.alias(out::SUPPRESSED));
+        let df = null_where(lf, nulling).collect()?;
         safe.push(Table { df, ..table });
     }
     let cells = if secondary_rules {
@@ -252,6 +288,12 @@ fn protect(
     } else {
         std::collections::BTreeMap::new()
     };
+    if let Some(strata) = &strata {
+        if let Some(indicators) = safe.iter().find(|t| t.id == TableId::Indicators) {
+            let benchmark = benchmark(indicators, strata, config)?;
+            safe.push(benchmark);
+        }
+    }
     let mut suppressed = Vec::new();
     for table in &mut safe {
         let rows = if table.id == TableId::SurvivalCurves {

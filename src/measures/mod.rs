@@ -1,6 +1,7 @@
 //! The measures of MEASURES.md, one file per family, each producing output tables at the three
 //! levels (municipality, peer group, country) for every group and `all`.
 
+pub mod benchmark;
 pub mod context;
 pub mod duration;
 pub mod indicators;
@@ -57,6 +58,9 @@ pub struct Tables {
     pub tables: Vec<Table>,
     /// What was not computed and why (for the manifest).
     pub notes: Vec<String>,
+    /// The strata of the proportion indicators, from which `disclosure` builds the benchmark
+    /// once the indicators are protected (never written).
+    pub strata: Option<indicators::Strata>,
 }
 
 /// Aggregates a unit-level frame (one row per person, spell, day piece, … carrying
@@ -185,7 +189,7 @@ pub fn compute(
             let stock_duration = stock::stock_duration(stock_on_r.clone(), reference)?;
             PolarsResult::Ok((stock_on_r, destinations, stock_duration))
         })?;
-    let (fte, (indicators, notes)) = staged(progress, Stage::Indicators, || {
+    let (fte, (indicators, strata, notes)) = staged(progress, Stage::Indicators, || {
         let ctx =
             context::Context::new(extract, spells, config, *period, stock_on_r, status_steps)?;
         let fte = stock::fte(ctx.day_pieces.clone(), period, reference)?;
@@ -204,5 +208,6 @@ pub fn compute(
             indicators,
         ],
         notes,
+        strata: Some(strata),
     })
 }

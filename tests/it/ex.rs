@@ -1,6 +1,7 @@
 //! `Ex`: a small register extract written from rows, for tests whose answers are known by
 //! construction, and the one place the tests call `forloeb::compute` and look a table up by name.
-//! Every person named in any table gets a persons row (born 1980, M, danish, basic).
+//! Every person named in any table gets a persons row (born 1980, M, danish, basic, unless
+//! [`Ex::person`] says otherwise).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -37,6 +38,8 @@ pub(crate) fn months(y: i32, m: u32, n: u32) -> Vec<Day> {
 #[derive(Default)]
 pub(crate) struct Ex {
     persons: BTreeMap<String, Option<Day>>,
+    /// birth_year, sex and origin (empty = null) of persons not born 1980, M, danish.
+    attributes: BTreeMap<String, (i32, &'static str, &'static str)>,
     periods: String,
     assessments: String,
     interventions: String,
@@ -59,6 +62,20 @@ impl Ex {
 
     pub(crate) fn exit(&mut self, id: &str, day: Day) -> &mut Self {
         self.persons.insert(id.to_owned(), Some(day));
+        self
+    }
+
+    /// Gives `id` its birth year, sex and origin (`None`: null origin).
+    pub(crate) fn person(
+        &mut self,
+        id: &str,
+        birth_year: i32,
+        sex: &'static str,
+        origin: Option<&'static str>,
+    ) -> &mut Self {
+        self.who(id);
+        self.attributes
+            .insert(id.to_owned(), (birth_year, sex, origin.unwrap_or_default()));
         self
     }
 
@@ -139,7 +156,12 @@ impl Ex {
         .expect("write");
         let mut persons = String::new();
         for (id, exit) in &self.persons {
-            let _ = writeln!(persons, "{id},1980,M,danish,basic,{}", opt(*exit));
+            let (born, sex, origin) = self
+                .attributes
+                .get(id)
+                .copied()
+                .unwrap_or((1980, "M", "danish"));
+            let _ = writeln!(persons, "{id},{born},{sex},{origin},basic,{}", opt(*exit));
         }
         write(
             "persons.csv",
@@ -217,5 +239,24 @@ impl Tables {
     /// What was not computed and why (for the manifest).
     pub(crate) fn notes(&self) -> &[String] {
         &self.computed.tables.notes
+    }
+
+    /// The table called `name` as published: after disclosure control with the shipped peer
+    /// groups (the `benchmark` table exists only here).
+    pub(crate) fn published(&self, name: &str) -> DataFrame {
+        let hierarchy = forloeb::disclosure::Hierarchy::new(
+            &forloeb::reference::Reference::load(None).expect("shipped reference"),
+        )
+        .expect("hierarchy");
+        let safe = forloeb::disclosure::apply(
+            self.computed.tables.clone(),
+            &self.computed.effective.config,
+            &hierarchy,
+        )
+        .expect("disclosure");
+        match safe.tables().iter().find(|t| t.name() == name) {
+            Some(t) => t.df().clone(),
+            None => panic!("no published table {name}"),
+        }
     }
 }

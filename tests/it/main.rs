@@ -1,6 +1,7 @@
 //! The single integration-test binary: CLI behaviour, pipeline runs and invariants.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
+mod benchmark;
 mod case_sample;
 mod cli;
 mod cli_snapshots;

@@ -5,11 +5,17 @@
 //! Every measure is one entry of [`MEASURES`] with one function in a family file
 //! (`stock_based`, `compliance`, `period`, `outcomes`) that hands over its unit-level [`Rows`].
 //! Pooling to municipalities, peer groups and the country is then one aggregation for all.
+//! The same rows of every proportion measure are also pooled per municipality and stratum
+//! (age band on R × sex × origin) into [`Strata`] for the benchmark's indirect
+//! standardisation (§6).
 
 mod compliance;
 mod outcomes;
 mod period;
 mod stock_based;
+pub mod strata;
+
+pub use strata::Strata;
 
 use polars::prelude::*;
 
@@ -209,13 +215,16 @@ fn measure(name: &str) -> Option<&'static Measure> {
 }
 
 /// Builds every measure of [`MEASURES`], pools their rows to every level and group and builds
-/// the table; returns it with the notes of the measures not computed, in registry order.
+/// the table; returns it with the strata of the proportion measures (for the benchmark) and the
+/// notes of the measures not computed, in registry order.
 pub fn table(
     ctx: &Context<'_>,
     reference: &Reference,
     z: f64,
-) -> PolarsResult<(Table, Vec<String>)> {
+) -> PolarsResult<(Table, Strata, Vec<String>)> {
+    let r_year = crate::dates::year_of(ctx.r());
     let mut parts = Vec::new();
+    let mut strata_parts = Vec::new();
     let mut definitions = Vec::new();
     let mut notes = Vec::new();
     for m in MEASURES {
@@ -233,6 +242,18 @@ pub fn table(
             den.cast(DataType::Int64).alias(DEN),
             num.cast(DataType::Int64).alias(NUM),
         ]);
+        // Materialised once: the levels and the strata both pool these rows.
+        let rows = rows.collect()?.lazy();
+        if m.kind != Kind::PerYear {
+            strata_parts.push(strata::pool(
+                rows.clone(),
+                &ctx.extract.persons,
+                r_year,
+                m.name,
+                DEN,
+                NUM,
+            ));
+        }
         let pooled = by_levels(
             rows,
             reference,
@@ -312,5 +333,5 @@ pub fn table(
         keys,
         definition: Definition::Measures(definitions),
     };
-    Ok((table, notes))
+    Ok((table, strata::collect(strata_parts, reference)?, notes))
 }

@@ -1,11 +1,12 @@
 //! Funnel plot of one headline proportion (MEASURES.md §6, §8): every municipality's published
 //! value against its denominator, with the national value and the control limits
-//! `p ± z·√(p(1 − p)/n)` at 95 % and 99.8 %.
+//! `p ± z·√(p(1 − p)/n)` at 95 % and 99.8 %, with the very z of `benchmark`'s `funnel_flag`
+//! ([`FunnelLimits`]), so a point outside a line is a municipality flagged beyond it.
 //!
 //! Why: a small municipality's share swings by chance far more than a large one's, so a ranking
 //! alone puts the smallest municipalities at both ends. In a funnel, a municipality outside the
 //! limits differs from the country by more than chance at its size; inside, it does not. The
-//! limits use the same quantiles as `benchmark`'s `funnel_flag`. Drawn from the published
+//! Drawn from the published
 //! `indicators` rows only (group `all`): a suppressed municipality is not a point.
 
 use plotters::coord::Shift;
@@ -14,16 +15,14 @@ use polars::prelude::*;
 
 use crate::disclosure::SafeTable;
 use crate::error::Error;
+use crate::measures::benchmark::FunnelLimits;
 use crate::measures::{floats, ints, texts};
 use crate::schema::out::{self, DENOMINATOR, MEASURE, VALUE};
 use crate::schema::ALL_GROUPS;
-use crate::stats::z_value;
 
 use super::panel::{self, err, DrawResult, Frame, FONT, PALETTE};
 use super::Chart;
 
-/// The two limits drawn: confidence and how the line is dashed.
-const LIMITS: [(f64, &str); 2] = [(0.95, "95 %"), (0.998, "99.8 %")];
 /// Points on each limit curve, spaced evenly in √n (the curve bends most at small n).
 const CURVE_POINTS: usize = 200;
 
@@ -134,8 +133,10 @@ impl Chart for FunnelChart {
         .map_err(err)?
         .label(format!("Denmark {:.1} %", 100.0 * p))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-        for (k, (confidence, label)) in LIMITS.iter().enumerate() {
-            let (z, colour) = (z_value(*confidence), PALETTE[k]);
+        let limits = FunnelLimits::new();
+        let drawn = [(limits.z95, "95 %"), (limits.z998, "99.8 %")];
+        for (k, (z, label)) in drawn.into_iter().enumerate() {
+            let colour = PALETTE[k];
             for sign in [1.0, -1.0] {
                 let curve = plot
                     .draw_series(LineSeries::new(
