@@ -87,6 +87,7 @@ fn no_suppressed_cell_of_a_synthetic_report_can_be_worked_out() {
         start: chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap(),
         end: chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap(),
         format: forloeb::synth::SynthFormat::Parquet,
+        oversample: Vec::new(),
     };
     forloeb::synth::write(&options, &Reference::load(None).unwrap()).unwrap();
     report(&extract).assert_safe("synthetic extract, 4,000 persons, seed 11");
