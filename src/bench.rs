@@ -86,6 +86,7 @@ pub fn bench(
                 start: crate::dates::from_day(BENCH_START),
                 end: crate::dates::from_day(BENCH_END),
                 format,
+                oversample: Vec::new(),
             };
             synth::write(&options, &Reference::load(None)?)?;
             watch.done(Stage::Synth);

@@ -164,10 +164,27 @@ pub struct SynthArgs {
     /// File format of the tables.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
+    /// Draw municipality CODE FACTOR times as often as its share of the country (e.g. 260=3),
+    /// so that it has enough persons to publish its figures; may be repeated.
+    #[arg(long, value_name = "CODE=FACTOR", value_parser = parse_oversample)]
+    pub oversample: Vec<(i32, f64)>,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date YYYY-MM-DD"))
+}
+
+fn parse_oversample(s: &str) -> Result<(i32, f64), String> {
+    let bad = || format!("'{s}' is not CODE=FACTOR, e.g. 260=3");
+    let (code, factor) = s.split_once('=').ok_or_else(bad)?;
+    let code = code.trim().parse::<i32>().map_err(|_| bad())?;
+    let factor = factor.trim().parse::<f64>().map_err(|_| bad())?;
+    if !(factor.is_finite() && factor > 0.0) {
+        return Err(format!(
+            "--oversample {s}: the factor must be a number above 0"
+        ));
+    }
+    Ok((code, factor))
 }
 
 fn parse_period(s: &str) -> Result<(NaiveDate, NaiveDate), String> {

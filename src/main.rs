@@ -100,6 +100,7 @@ fn dispatch(command: Command) -> Result<u8, Error> {
                 start: args.start,
                 end: args.end,
                 format: synth_format(args.format),
+                oversample: args.oversample,
             };
             let summary = synth::write(&options, &Reference::load(None)?)?;
             println!(

@@ -67,6 +67,11 @@ pub struct SynthOptions {
     /// `extract_end`: periods still running then have a null end.
     pub end: NaiveDate,
     pub format: SynthFormat,
+    /// Municipalities drawn more often than their share of the country: (code, factor) multiplies
+    /// the municipality's weight, so that a small municipality has enough persons to publish
+    /// its figures. Empty for a calibrated country (and then the output is what it was before
+    /// the option existed).
+    pub oversample: Vec<(i32, f64)>,
 }
 
 /// What was written: persons and rows per table in `schema::TABLES` order.
@@ -139,6 +144,18 @@ fn check_options(opts: &SynthOptions) -> Result<(), Error> {
             "synth: the extract must end after it starts (start {}, end {})",
             opts.start, opts.end
         )));
+    }
+    for (i, &(code, factor)) in opts.oversample.iter().enumerate() {
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(Error::Request(format!(
+                "synth: --oversample {code}={factor}: the factor must be a number above 0"
+            )));
+        }
+        if opts.oversample[..i].iter().any(|&(c, _)| c == code) {
+            return Err(Error::Request(format!(
+                "synth: --oversample names municipality {code} twice"
+            )));
+        }
     }
     Ok(())
 }
@@ -234,6 +251,32 @@ mod tests {
         assert!(
             files(empty.path()).is_empty(),
             "nothing written for bad options"
+        );
+    }
+
+    #[test]
+    fn oversample_is_checked_and_named_in_extract_toml() {
+        let reference = Reference::load(None).unwrap();
+        for bad in [
+            vec![(260, 0.0)],
+            vec![(260, f64::NAN)],
+            vec![(260, 2.0), (260, 3.0)],
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut opts = options(dir.path(), 10, 1, SynthFormat::Csv);
+            opts.oversample = bad.clone();
+            let err = write(&opts, &reference).unwrap_err();
+            assert!(matches!(err, Error::Request(_)), "{bad:?}: {err}");
+            assert!(files(dir.path()).is_empty(), "{bad:?}: nothing written");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = options(dir.path(), 10, 1, SynthFormat::Csv);
+        opts.oversample = vec![(260, 3.0)];
+        write(&opts, &reference).unwrap();
+        let toml = std::fs::read_to_string(dir.path().join(EXTRACT_TOML)).unwrap();
+        assert!(
+            toml.contains("10 persons, seed 1, municipality 260 oversampled x3\""),
+            "{toml}"
         );
     }
 

@@ -21,6 +21,7 @@ pub(super) fn options(out: &Path, persons: u64, seed: u64, format: SynthFormat) 
         start: NaiveDate::from_ymd_opt(X.0, X.1, X.2).unwrap(),
         end: NaiveDate::from_ymd_opt(E.0, E.1, E.2).unwrap(),
         format,
+        oversample: Vec::new(),
     }
 }
 

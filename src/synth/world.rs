@@ -122,7 +122,18 @@ impl World {
                 "synth: the reference has no municipalities".to_string(),
             ));
         }
-        Ok(World::new(opts.start, opts.end, &municipalities))
+        if let Some((code, _)) = opts
+            .oversample
+            .iter()
+            .find(|(code, _)| !municipalities.iter().any(|(c, _)| c == code))
+        {
+            return Err(Error::Request(format!(
+                "synth: --oversample names municipality {code}, which is not in the reference"
+            )));
+        }
+        let mut world = World::new(opts.start, opts.end, &municipalities);
+        world.oversample(&opts.oversample);
+        Ok(world)
     }
 
     /// The world for an extract `[start, end]` over `municipalities` (code, peer group).
@@ -188,6 +199,20 @@ impl World {
             municipality_cum,
             entry_years,
         }
+    }
+
+    /// Multiplies the weight of each (code, factor) municipality. Without any, nothing changes:
+    /// the calibrated country, and the same draws as before.
+    fn oversample(&mut self, factors: &[(i32, f64)]) {
+        if factors.is_empty() {
+            return;
+        }
+        for m in &mut self.municipalities {
+            if let Some((_, factor)) = factors.iter().find(|(code, _)| *code == m.code) {
+                m.weight *= factor;
+            }
+        }
+        self.municipality_cum = cumulative(self.municipalities.iter().map(|m| m.weight));
     }
 
     /// A municipality, in proportion to its share of the country's recipients.
@@ -389,8 +414,56 @@ pub(super) fn draw_person(world: &World, rng: &mut ChaCha8Rng) -> Person {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::options;
+    use super::super::SynthFormat;
     use super::*;
     use crate::schema;
+
+    #[test]
+    fn oversampling_multiplies_one_municipality_and_keeps_the_rest() {
+        let reference = Reference::load(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = options(dir.path(), 10, 1, SynthFormat::Csv);
+        let plain = World::build(&opts, &reference).unwrap();
+        opts.oversample = vec![(HALSNAES, 3.0)];
+        let over = World::build(&opts, &reference).unwrap();
+        assert_eq!(plain.municipalities.len(), over.municipalities.len());
+        for (a, b) in plain.municipalities.iter().zip(&over.municipalities) {
+            let factor = if a.code == HALSNAES { 3.0 } else { 1.0 };
+            assert_eq!(b.weight, a.weight * factor, "{}", a.code);
+            // Local practice is the same country's.
+            assert_eq!(
+                (a.lapse, a.passivity, a.durability),
+                (b.lapse, b.passivity, b.durability)
+            );
+        }
+        // Halsnæs is drawn about three times as often.
+        let i = over
+            .municipalities
+            .iter()
+            .position(|m| m.code == HALSNAES)
+            .unwrap();
+        let share = |world: &World| {
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            let n = 200_000;
+            let hits = (0..n)
+                .filter(|_| world.draw_municipality(&mut rng) == i)
+                .count();
+            hits as f64 / f64::from(n)
+        };
+        let (before, after) = (share(&plain), share(&over));
+        let w = plain.municipalities[i].weight / plain.municipality_cum.last().unwrap();
+        let expected = 3.0 * w / (1.0 + 2.0 * w);
+        assert!((before - w).abs() < 0.1 * w, "{before} vs {w}");
+        assert!(
+            (after - expected).abs() < 0.1 * expected,
+            "{after} vs {expected}"
+        );
+
+        opts.oversample = vec![(999, 2.0)];
+        let err = World::build(&opts, &reference).err().unwrap().to_string();
+        assert!(err.contains("999"), "{err}");
+    }
 
     #[test]
     fn person_codes_are_in_the_contract_lists() {

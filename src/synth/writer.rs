@@ -49,11 +49,17 @@ pub(super) fn refuse_existing_tables(out: &Path) -> Result<(), Error> {
 /// seed, so that the extract can be written again.
 pub(super) fn write_extract_toml(opts: &SynthOptions) -> Result<(), Error> {
     let path = opts.out.join(EXTRACT_TOML);
+    // Oversampled municipalities are named, so that the extract can be written again.
+    let oversample: String = opts
+        .oversample
+        .iter()
+        .map(|(code, factor)| format!(", municipality {code} oversampled x{factor}"))
+        .collect();
     let text = format!(
         "# Synthetic extract written by `forloeb synth`; calibrated to public figures, not real data.\n\
          extract_start = {}\n\
          extract_end = {}\n\
-         description = \"forloeb synthetic extract: {} persons, seed {}\"\n",
+         description = \"forloeb synthetic extract: {} persons, seed {}{oversample}\"\n",
         opts.start.format("%Y-%m-%d"),
         opts.end.format("%Y-%m-%d"),
         opts.persons,

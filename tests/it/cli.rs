@@ -271,6 +271,7 @@ fn help_mentions_every_flag() {
             "--format",
             "--start",
             "--end",
+            "--oversample",
         ],
     );
 }
@@ -317,6 +318,9 @@ fn exit_code_2_on_bad_flags() {
         ],
         &["synth", "--out", "{out}", "--format", "xlsx"],
         &["synth", "--out", "{out}", "--start", "2020-02-30"],
+        &["synth", "--out", "{out}", "--oversample", "260"],
+        &["synth", "--out", "{out}", "--oversample", "260=0"],
+        &["synth", "--out", "{out}", "--oversample", "999=2"],
         &["frobnicate"],
     ];
     let tiny = tiny();

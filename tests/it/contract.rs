@@ -350,14 +350,8 @@ fn every_table_carries_version_hashes_and_definition_in_its_footer() {
 /// text of the SVG file written beside it.
 #[test]
 fn the_page_embeds_exactly_the_svg_files_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let request = forloeb::RunRequest {
-        extract: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample"),
-        out: Some(dir.path().join("report")),
-        ..forloeb::RunRequest::default()
-    };
-    let outcome = forloeb::run(&request, &mut ()).unwrap();
-    let mut svgs: Vec<_> = std::fs::read_dir(outcome.out.join("charts"))
+    let report = crate::sample::sample_report();
+    let mut svgs: Vec<_> = std::fs::read_dir(report.join("charts"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "svg"))
@@ -374,7 +368,7 @@ fn the_page_embeds_exactly_the_svg_files_written() {
         );
         expected += &format!("<h3>{name}</h3><div>{text}</div>");
     }
-    let page = std::fs::read_to_string(outcome.out.join("index.html")).unwrap();
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
     let start = page.find("<h2>Charts</h2>").unwrap() + "<h2>Charts</h2>".len();
     let end = page.find("<h2>Tables</h2>").unwrap();
     assert_eq!(page[start..end], expected);

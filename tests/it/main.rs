@@ -11,4 +11,5 @@ mod ex;
 mod indicators;
 mod out;
 mod pipeline;
+mod sample;
 mod tables;

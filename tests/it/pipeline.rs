@@ -108,11 +108,9 @@ fn published_tables_hold_no_person_level_column_and_no_small_count() {
 
 #[test]
 fn sample_is_valid_and_its_report_obeys_the_primary_disclosure_rules() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample");
+    let sample = crate::sample::data_sample();
     assert!(forloeb::validate(&sample, None).unwrap().is_valid());
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("r");
-    run_into(&sample, &out);
+    let out = crate::sample::sample_report();
     let k = 5;
     let table = |name: &str| read(&out.join(format!("tables/{name}.parquet")));
     // A published count is 0 or at least k.
