@@ -236,6 +236,7 @@ pub mod out {
         StockDuration,
         Fte,
         Indicators,
+        LongtermProfile,
     }
 
     impl TableId {
@@ -249,6 +250,7 @@ pub mod out {
                 TableId::StockDuration => "stock_duration",
                 TableId::Fte => "fte",
                 TableId::Indicators => "indicators",
+                TableId::LongtermProfile => "longterm_profile",
             }
         }
     }
@@ -302,6 +304,20 @@ pub mod out {
     pub const VALUE: &str = "value";
     pub const PERSONS_NUM: &str = "persons_num";
 
+    // longterm_profile
+    pub const VARIABLE: &str = "variable";
+    pub const CATEGORY: &str = "category";
+    pub const N_LONG: &str = "n_long";
+    pub const SHARE_LONG: &str = "share_long";
+    pub const N_SHORT: &str = "n_short";
+    pub const SHARE_SHORT: &str = "share_short";
+    /// The two sides of `longterm_profile` (long-term, not long-term): count, share, and the
+    /// working column with the side's total (the share's denominator).
+    pub const PROFILE_SIDES: [(&str, &str, &str); 2] = [
+        (N_LONG, SHARE_LONG, hidden::TOTAL_LONG),
+        (N_SHORT, SHARE_SHORT, hidden::TOTAL_SHORT),
+    ];
+
     // Values of `level` and of the national row.
     pub const LEVEL_MUNICIPALITY: &str = "municipality";
     pub const LEVEL_PEER_GROUP: &str = "peer_group";
@@ -317,6 +333,10 @@ pub mod out {
         pub const PROPORTION: &str = "__proportion";
         /// `exit_destinations`: all spells of the lag in the same line.
         pub const TOTAL: &str = "__total";
+        /// `longterm_profile`: the long-term stock on R, and the rest of it (every variable's
+        /// categories sum to these).
+        pub const TOTAL_LONG: &str = "__total_long";
+        pub const TOTAL_SHORT: &str = "__total_short";
 
         /// Name of a working column (never published).
         pub fn hidden(name: &str) -> String {
@@ -344,6 +364,16 @@ pub const DURATION_BANDS: [(&str, i32); 6] = [
     ("2-3y", 1095),
     ("3-5y", 1826),
     ("5y+", i32::MAX),
+];
+
+/// Age bands on a day (MEASURES.md §1.6): label and the largest age in the band; an age below
+/// 18 counts in 18-29.
+pub const AGE_BANDS: [(&str, i32); 5] = [
+    ("18-29", 29),
+    ("30-39", 39),
+    ("40-49", 49),
+    ("50-59", 59),
+    ("60+", i32::MAX),
 ];
 
 /// `expr ∈ values` (a code list or any other set of values), null-safe: null is not a member.

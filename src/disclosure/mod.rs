@@ -1,8 +1,8 @@
 //! Disclosure control (MEASURES.md §7): the only way from [`Tables`] to [`SafeTables`], the only
 //! type the writers accept. So the compiler keeps every unprotected table out of `reports/`.
 //!
-//! First the primary rules of §7 — the count rule on `stock_duration` and `exit_destinations`
-//! counts, the proportion rule on destination shares, the `fte` and `indicators` row rules, and
+//! First the primary rules of §7 — the count rule on `stock_duration`, `exit_destinations` and
+//! `longterm_profile` counts, the proportion rule on destination and profile shares, the `fte` and `indicators` row rules, and
 //! the survival step walk shared by `duration_cohorts`, `survival_curves` and
 //! `cumulative_incidence` (see `survival`); then the secondary rules over every additive
 //! relation of §7 (see `secondary`). The rules match on [`TableId`], so a new table does not
@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::measures::{Definition, Table, Tables};
 use crate::schema::out;
 use crate::schema::out::hidden::{HIDDEN_PREFIX, PROPORTION, TOTAL};
-use crate::schema::out::TableId;
+use crate::schema::out::{TableId, PROFILE_SIDES};
 use crate::schema::out::{CI_HI, CI_LO, DENOMINATOR, NUMERATOR, PERSONS_NUM, SHARE, SPELLS, VALUE};
 
 /// What disclosure control hid in one table.
@@ -112,6 +112,30 @@ fn small(n: Expr, k: i64) -> Expr {
     n.clone().gt(lit(0)).and(n.lt(lit(k)))
 }
 
+/// The count rule on a count `n` and the proportion rule on its `share` of `total` (MEASURES.md
+/// §7): the count is hidden when `0 < n < k`; the share when `total < k`, `0 < n < k` or
+/// `0 < total − n < k`. The rules of `exit_destinations` and of each side of
+/// `longterm_profile`.
+fn count_and_share<'a>(
+    n: &'a &'static str,
+    share: &'a &'static str,
+    total: &str,
+    k: i64,
+) -> [(Expr, &'a [&'static str]); 2] {
+    let (count, total) = (col(*n), col(total));
+    [
+        (small(count.clone(), k), std::slice::from_ref(n)),
+        (
+            total
+                .clone()
+                .lt(lit(k))
+                .or(small(count.clone(), k))
+                .or(small(total - count, k)),
+            std::slice::from_ref(share),
+        ),
+    ]
+}
+
 /// Applies the disclosure rules with threshold `k = config.min_cell` to every table, primary then
 /// secondary, then drops the working columns (`__*`) the rules needed.
 pub fn apply(tables: Tables, config: &Config, hierarchy: &Hierarchy) -> Result<SafeTables, Error> {
@@ -188,20 +212,11 @@ fn protect(
                     (den_rule, &[DENOMINATOR, out::PERSONS][..]),
                 ]
             }
-            TableId::ExitDestinations => {
-                let (n, total) = (col(SPELLS), col(TOTAL));
-                vec![
-                    (small(n.clone(), k), &[SPELLS][..]),
-                    (
-                        total
-                            .clone()
-                            .lt(lit(k))
-                            .or(small(n.clone(), k))
-                            .or(small(total - n, k)),
-                        &[SHARE][..],
-                    ),
-                ]
-            }
+            TableId::ExitDestinations => count_and_share(&SPELLS, &SHARE, TOTAL, k).to_vec(),
+            TableId::LongtermProfile => PROFILE_SIDES
+                .iter()
+                .flat_map(|(n, share, total)| count_and_share(n, share, total, k))
+                .collect(),
             // Taken apart above: the survival walk protects them together.
             TableId::DurationCohorts | TableId::SurvivalCurves | TableId::CumulativeIncidence => {
                 return Err(Error::Internal(format!(
