@@ -356,6 +356,61 @@ mod tests {
     }
 
     #[test]
+    fn profile_counts_take_the_count_rule_and_shares_the_proportion_rule() {
+        use crate::schema::out::hidden::{TOTAL_LONG, TOTAL_SHORT};
+        use crate::schema::out::{CATEGORY, N_LONG, N_SHORT, SHARE_LONG, SHARE_SHORT, VARIABLE};
+        // k = 5; long total 10, short total 20 in every variable.
+        // a/1: n_long 3 is small: count and share hidden. a/2: n_long 7 is shown, but 10 − 7 = 3
+        // is small, so its share is hidden. b/0: a count of 0 and its share 0.0 are shown.
+        // b/1: 10 of 10 (10 − 10 = 0, not small) and 20 of 20 are shown.
+        let df = df!(
+            VARIABLE => ["a", "a", "b", "b"],
+            CATEGORY => ["1", "2", "0", "1"],
+            N_LONG => [3i64, 7, 0, 10],
+            SHARE_LONG => [0.3, 0.7, 0.0, 1.0],
+            N_SHORT => [10i64, 10, 0, 20],
+            SHARE_SHORT => [0.5, 0.5, 0.0, 1.0],
+            TOTAL_LONG => [10i64, 10, 10, 10],
+            TOTAL_SHORT => [20i64, 20, 20, 20],
+        )
+        .unwrap();
+        let primary = primary_only(
+            one_table(TableId::LongtermProfile, df),
+            &Config::default(),
+            &hierarchy(),
+        )
+        .unwrap();
+        let df = &primary[0].df;
+        assert_eq!(column(df, N_LONG), vec![None, Some(7), Some(0), Some(10)]);
+        assert_eq!(
+            column(df, N_SHORT),
+            vec![Some(10), Some(10), Some(0), Some(20)]
+        );
+        let shares =
+            |c: &str| -> Vec<Option<f64>> { df.column(c).unwrap().f64().unwrap().iter().collect() };
+        assert_eq!(shares(SHARE_LONG), vec![None, None, Some(0.0), Some(1.0)]);
+        assert_eq!(
+            shares(SHARE_SHORT),
+            vec![Some(0.5), Some(0.5), Some(0.0), Some(1.0)]
+        );
+        let flags: Vec<Option<bool>> = df
+            .column(out::SUPPRESSED)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            flags,
+            vec![Some(true), Some(true), Some(false), Some(false)]
+        );
+        assert!(df
+            .get_column_names()
+            .iter()
+            .all(|c| !c.starts_with(HIDDEN_PREFIX)));
+    }
+
+    #[test]
     fn a_lone_suppressed_row_gets_the_cheapest_rectangle_of_partners() {
         // København (101) and Frederiksberg (147) are the Hovedstadskommuner in the data; 101
         // has 3 persons, so its fte rows are suppressed (persons < 5). Its person-days could be

@@ -1,6 +1,7 @@
 //! `Ex`: a small register extract written from rows, for tests whose answers are known by
 //! construction, and the one place the tests call `forloeb::compute` and look a table up by name.
-//! Every person named in any table gets a persons row (born 1980, M, danish, basic).
+//! Every person named in any table gets a persons row (born 1980, M, danish, basic, unless
+//! [`Ex::person`] says otherwise).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -37,6 +38,8 @@ pub(crate) fn months(y: i32, m: u32, n: u32) -> Vec<Day> {
 #[derive(Default)]
 pub(crate) struct Ex {
     persons: BTreeMap<String, Option<Day>>,
+    /// `birth_year,sex,origin,education` of persons that are not the default.
+    attributes: BTreeMap<String, String>,
     periods: String,
     assessments: String,
     interventions: String,
@@ -59,6 +62,22 @@ impl Ex {
 
     pub(crate) fn exit(&mut self, id: &str, day: Day) -> &mut Self {
         self.persons.insert(id.to_owned(), Some(day));
+        self
+    }
+
+    /// Birth year, sex, origin and education of `id` (`None`: empty, i.e. null).
+    pub(crate) fn person(
+        &mut self,
+        id: &str,
+        birth_year: i32,
+        sex: &str,
+        origin: Option<&str>,
+        education: Option<&str>,
+    ) -> &mut Self {
+        self.who(id);
+        let (o, e) = (origin.unwrap_or(""), education.unwrap_or(""));
+        self.attributes
+            .insert(id.to_owned(), format!("{birth_year},{sex},{o},{e}"));
         self
     }
 
@@ -139,7 +158,11 @@ impl Ex {
         .expect("write");
         let mut persons = String::new();
         for (id, exit) in &self.persons {
-            let _ = writeln!(persons, "{id},1980,M,danish,basic,{}", opt(*exit));
+            let attributes = self
+                .attributes
+                .get(id)
+                .map_or("1980,M,danish,basic", String::as_str);
+            let _ = writeln!(persons, "{id},{attributes},{}", opt(*exit));
         }
         write(
             "persons.csv",

@@ -9,4 +9,5 @@ mod ex;
 mod indicators;
 mod out;
 mod pipeline;
+mod profile;
 mod tables;
