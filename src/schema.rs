@@ -237,6 +237,7 @@ pub mod out {
         Fte,
         Indicators,
         Benchmark,
+        LongtermProfile,
     }
 
     impl TableId {
@@ -251,6 +252,7 @@ pub mod out {
                 TableId::Fte => "fte",
                 TableId::Indicators => "indicators",
                 TableId::Benchmark => "benchmark",
+                TableId::LongtermProfile => "longterm_profile",
             }
         }
     }
@@ -316,6 +318,19 @@ pub mod out {
     pub const OE_HI: &str = "oe_hi";
     pub const FUNNEL_Z: &str = "funnel_z";
     pub const FUNNEL_FLAG: &str = "funnel_flag";
+    // longterm_profile
+    pub const VARIABLE: &str = "variable";
+    pub const CATEGORY: &str = "category";
+    pub const N_LONG: &str = "n_long";
+    pub const SHARE_LONG: &str = "share_long";
+    pub const N_SHORT: &str = "n_short";
+    pub const SHARE_SHORT: &str = "share_short";
+    /// The two sides of `longterm_profile` (long-term, not long-term): count, share, and the
+    /// working column with the side's total (the share's denominator).
+    pub const PROFILE_SIDES: [(&str, &str, &str); 2] = [
+        (N_LONG, SHARE_LONG, hidden::TOTAL_LONG),
+        (N_SHORT, SHARE_SHORT, hidden::TOTAL_SHORT),
+    ];
 
     // Values of `level` and of the national row.
     pub const LEVEL_MUNICIPALITY: &str = "municipality";
@@ -337,6 +352,10 @@ pub mod out {
         pub const UNIT_HIDDEN: &str = "__unit_hidden";
         pub const PEER_HIDDEN: &str = "__peer_hidden";
         pub const NATIONAL_HIDDEN: &str = "__national_hidden";
+        /// `longterm_profile`: the long-term stock on R, and the rest of it (every variable's
+        /// categories sum to these).
+        pub const TOTAL_LONG: &str = "__total_long";
+        pub const TOTAL_SHORT: &str = "__total_short";
 
         /// Name of a working column (never published).
         pub fn hidden(name: &str) -> String {

@@ -1,8 +1,9 @@
 //! Disclosure control (MEASURES.md §7): the only way from [`Tables`] to [`SafeTables`], the only
 //! type the writers accept. So the compiler keeps every unprotected table out of `reports/`.
 //!
-//! First the primary rules of §7 — the count rule on `stock_duration` and `exit_destinations`
-//! counts, the proportion rule on destination shares, the `fte` and `indicators` row rules, and
+//! First the primary rules of §7 — the count rule on `stock_duration`, `exit_destinations` and
+//! `longterm_profile` counts, the proportion rule on destination and profile shares, the `fte`
+//! and `indicators` row rules, and
 //! the survival step walk shared by `duration_cohorts`, `survival_curves` and
 //! `cumulative_incidence` (see `survival`); then the secondary rules over every additive
 //! relation of §7 (see `secondary`). Last the `benchmark` table (§6) is built from the
@@ -22,7 +23,7 @@ use crate::measures::indicators::Strata;
 use crate::measures::{Definition, Table, Tables};
 use crate::schema::out;
 use crate::schema::out::hidden::{HIDDEN_PREFIX, PROPORTION, TOTAL};
-use crate::schema::out::TableId;
+use crate::schema::out::{TableId, PROFILE_SIDES};
 use crate::schema::out::{CI_HI, CI_LO, DENOMINATOR, NUMERATOR, PERSONS_NUM, SHARE, SPELLS, VALUE};
 
 /// What disclosure control hid in one table.
@@ -152,6 +153,30 @@ fn benchmark(indicators: &Table, strata: &Strata, config: &Config) -> Result<Tab
     })
 }
 
+/// The count rule on a count `n` and the proportion rule on its `share` of `total` (MEASURES.md
+/// §7): the count is hidden when `0 < n < k`; the share when `total < k`, `0 < n < k` or
+/// `0 < total − n < k`. The rules of `exit_destinations` and of each side of
+/// `longterm_profile`.
+fn count_and_share<'a>(
+    n: &'a &'static str,
+    share: &'a &'static str,
+    total: &str,
+    k: i64,
+) -> [(Expr, &'a [&'static str]); 2] {
+    let (count, total) = (col(*n), col(total));
+    [
+        (small(count.clone(), k), std::slice::from_ref(n)),
+        (
+            total
+                .clone()
+                .lt(lit(k))
+                .or(small(count.clone(), k))
+                .or(small(total - count, k)),
+            std::slice::from_ref(share),
+        ),
+    ]
+}
+
 /// Applies the disclosure rules with threshold `k = config.min_cell` to every table, primary then
 /// secondary, then drops the working columns (`__*`) the rules needed.
 pub fn apply(tables: Tables, config: &Config, hierarchy: &Hierarchy) -> Result<SafeTables, Error> {
@@ -229,20 +254,11 @@ fn protect(
                     (den_rule, &[DENOMINATOR, out::PERSONS][..]),
                 ]
             }
-            TableId::ExitDestinations => {
-                let (n, total) = (col(SPELLS), col(TOTAL));
-                vec![
-                    (small(n.clone(), k), &[SPELLS][..]),
-                    (
-                        total
-                            .clone()
-                            .lt(lit(k))
-                            .or(small(n.clone(), k))
-                            .or(small(total - n, k)),
-                        &[SHARE][..],
-                    ),
-                ]
-            }
+            TableId::ExitDestinations => count_and_share(&SPELLS, &SHARE, TOTAL, k).to_vec(),
+            TableId::LongtermProfile => PROFILE_SIDES
+                .iter()
+                .flat_map(|(n, share, total)| count_and_share(n, share, total, k))
+                .collect(),
             // Built below, from the indicators as published.
             TableId::Benchmark => {
                 return Err(Error::Internal(
@@ -380,6 +396,61 @@ mod tests {
             .iter()
             .collect();
         assert_eq!(flags, vec![Some(true), Some(false), Some(false)]);
+    }
+
+    #[test]
+    fn profile_counts_take_the_count_rule_and_shares_the_proportion_rule() {
+        use crate::schema::out::hidden::{TOTAL_LONG, TOTAL_SHORT};
+        use crate::schema::out::{CATEGORY, N_LONG, N_SHORT, SHARE_LONG, SHARE_SHORT, VARIABLE};
+        // k = 5; long total 10, short total 20 in every variable.
+        // a/1: n_long 3 is small: count and share hidden. a/2: n_long 7 is shown, but 10 − 7 = 3
+        // is small, so its share is hidden. b/0: a count of 0 and its share 0.0 are shown.
+        // b/1: 10 of 10 (10 − 10 = 0, not small) and 20 of 20 are shown.
+        let df = df!(
+            VARIABLE => ["a", "a", "b", "b"],
+            CATEGORY => ["1", "2", "0", "1"],
+            N_LONG => [3i64, 7, 0, 10],
+            SHARE_LONG => [0.3, 0.7, 0.0, 1.0],
+            N_SHORT => [10i64, 10, 0, 20],
+            SHARE_SHORT => [0.5, 0.5, 0.0, 1.0],
+            TOTAL_LONG => [10i64, 10, 10, 10],
+            TOTAL_SHORT => [20i64, 20, 20, 20],
+        )
+        .unwrap();
+        let primary = primary_only(
+            one_table(TableId::LongtermProfile, df),
+            &Config::default(),
+            &hierarchy(),
+        )
+        .unwrap();
+        let df = &primary[0].df;
+        assert_eq!(column(df, N_LONG), vec![None, Some(7), Some(0), Some(10)]);
+        assert_eq!(
+            column(df, N_SHORT),
+            vec![Some(10), Some(10), Some(0), Some(20)]
+        );
+        let shares =
+            |c: &str| -> Vec<Option<f64>> { df.column(c).unwrap().f64().unwrap().iter().collect() };
+        assert_eq!(shares(SHARE_LONG), vec![None, None, Some(0.0), Some(1.0)]);
+        assert_eq!(
+            shares(SHARE_SHORT),
+            vec![Some(0.5), Some(0.5), Some(0.0), Some(1.0)]
+        );
+        let flags: Vec<Option<bool>> = df
+            .column(out::SUPPRESSED)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            flags,
+            vec![Some(true), Some(true), Some(false), Some(false)]
+        );
+        assert!(df
+            .get_column_names()
+            .iter()
+            .all(|c| !c.starts_with(HIDDEN_PREFIX)));
     }
 
     #[test]

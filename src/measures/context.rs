@@ -26,6 +26,16 @@ pub const DAYS: &str = "__days";
 /// Value columns of the meeting and paid-month step functions.
 const HELD: &str = "__held";
 const PAID: &str = "__paid";
+/// Five years as `|[R − 1825, R]|`.
+pub const FIVE_YEARS: i32 = 1826;
+/// Hours in the last 12 months the 225-hour rule asks for.
+pub const RULE_225_HOURS: f64 = 225.0;
+/// Float comparisons with a threshold allow this much rounding (MEASURES.md intro).
+pub const EPS: f64 = 1e-9;
+// Working columns of the window steps below.
+const WINDOW_FROM: &str = "__window_from";
+const WINDOW_TO: &str = "__window_to";
+const WINDOW_DAYS: &str = "__window_days";
 
 /// Step functions and frames shared by every indicator, computed once.
 pub struct Context<'a> {
@@ -184,6 +194,77 @@ impl<'a> Context<'a> {
     /// Adds `out` = months with paid hours > 0 among the month starts in `[from, to]`.
     pub fn paid_months_in(&self, lf: LazyFrame, from: &str, to: &str, out: &str) -> LazyFrame {
         intervals::count_in(lf, from, to, self.paid_months.clone(), PAID, out)
+    }
+
+    /// The first day of the 12 calendar months ending with R's month (the 225-hour rule's
+    /// window, also `paid_hours_12m` of the long-term profile).
+    pub fn twelve_months_from(&self) -> PolarsResult<Day> {
+        let r_month = dates::from_day(self.r());
+        chrono::NaiveDate::from_ymd_opt(
+            chrono::Datelike::year(&r_month) - 1,
+            chrono::Datelike::month(&r_month),
+            1,
+        )
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .map(dates::to_day)
+        .ok_or_else(
+            || polars_err!(ComputeError: "no 12-month window before {}", dates::iso(self.r())),
+        )
+    }
+
+    /// Adds `out` = paid hours in the 12 calendar months ending with R's month (0 without any).
+    /// The extract is cut at R, so no later month exists.
+    pub fn twelve_month_hours(&self, lf: LazyFrame, out: &str) -> PolarsResult<LazyFrame> {
+        let hours = self
+            .extract
+            .paid_hours
+            .clone()
+            .lazy()
+            .filter(
+                col(s::MONTH)
+                    .cast(DataType::Int32)
+                    .gt_eq(lit(self.twelve_months_from()?)),
+            )
+            .group_by([col(s::PERSON_ID)])
+            .agg([col(s::HOURS).sum().alias(out)]);
+        Ok(lf
+            .join(
+                hours,
+                [col(s::PERSON_ID)],
+                [col(s::PERSON_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(col(out).fill_null(0.0)))
+    }
+
+    /// The first day of the five years `[R − 1825, R]`.
+    pub fn five_years_from(&self) -> Day {
+        self.r() - (FIVE_YEARS - 1)
+    }
+
+    /// Adds the boolean `out`: target-benefit days in `[R − 1825, R]` ≥ 0.8 × 1826, "on support
+    /// at least 80 % of the last five years" (MEASURES.md §4.1, as in BIP's figure). Shared by
+    /// `support_80pct_5y_share` and the long-term profile's `support_80pct_5y`; the caller
+    /// checks first that the window does not start before X ([`Context::window_unknown`]).
+    pub fn support_80pct_5y(&self, lf: LazyFrame, out: &str) -> LazyFrame {
+        let lf = lf.with_columns([
+            lit(self.five_years_from()).alias(WINDOW_FROM),
+            lit(self.r()).alias(WINDOW_TO),
+        ]);
+        intervals::covered_in(
+            lf,
+            WINDOW_FROM,
+            WINDOW_TO,
+            self.target_days.clone(),
+            WINDOW_DAYS,
+        )
+        .with_column(
+            col(WINDOW_DAYS)
+                .cast(DataType::Float64)
+                .gt_eq(lit(0.8 * f64::from(FIVE_YEARS) - EPS))
+                .alias(out),
+        )
+        .drop(by_name([WINDOW_FROM, WINDOW_TO, WINDOW_DAYS], true, false))
     }
 
     /// The frame in `cell`, built by `build` the first time it is asked for.

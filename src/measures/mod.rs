@@ -6,6 +6,7 @@ pub mod context;
 pub mod duration;
 pub mod indicators;
 pub mod outcomes;
+pub mod profile;
 pub mod stock;
 
 use polars::prelude::*;
@@ -189,14 +190,19 @@ pub fn compute(
             let stock_duration = stock::stock_duration(stock_on_r.clone(), reference)?;
             PolarsResult::Ok((stock_on_r, destinations, stock_duration))
         })?;
-    let (fte, (indicators, strata, notes)) = staged(progress, Stage::Indicators, || {
-        let ctx =
-            context::Context::new(extract, spells, config, *period, stock_on_r, status_steps)?;
-        let fte = stock::fte(ctx.day_pieces.clone(), period, reference)?;
-        let indicators =
-            indicators::table(&ctx, reference, crate::stats::z_value(config.confidence))?;
-        PolarsResult::Ok((fte, indicators))
-    })?;
+    // The long-term profile reads the same step functions as the stock-based indicators, so it
+    // is computed in their stage.
+    let (fte, (indicators, strata, mut notes), (profile, profile_notes)) =
+        staged(progress, Stage::Indicators, || {
+            let ctx =
+                context::Context::new(extract, spells, config, *period, stock_on_r, status_steps)?;
+            let fte = stock::fte(ctx.day_pieces.clone(), period, reference)?;
+            let indicators =
+                indicators::table(&ctx, reference, crate::stats::z_value(config.confidence))?;
+            let profile = profile::longterm_profile(&ctx)?;
+            PolarsResult::Ok((fte, indicators, profile))
+        })?;
+    notes.extend(profile_notes);
     Ok(Tables {
         tables: vec![
             duration.cohorts,
@@ -206,6 +212,7 @@ pub fn compute(
             stock_duration,
             fte,
             indicators,
+            profile,
         ],
         notes,
         strata: Some(strata),

@@ -47,11 +47,13 @@ pub fn stock(extract: &Extract, spells: &Spells, config: &Config) -> PolarsResul
     Ok(spells::group_on(lf, "__r", extract).drop(by_name(["__r"], true, false)))
 }
 
-/// Duration band of `k` days (MEASURES.md §1.6) as (order, label) expressions.
-fn band(k: Expr) -> (Expr, Expr) {
+/// The band of `k` among `bands` (label, largest `k` in the band; ascending) as (order, label)
+/// expressions: duration bands (MEASURES.md §1.6), and the age and count bands of the long-term
+/// profile (§5). Null `k` has no band.
+pub(super) fn band(k: Expr, bands: &[(&str, i32)]) -> (Expr, Expr) {
     let mut order = lit(NULL).cast(DataType::Int32);
     let mut label = lit(NULL).cast(DataType::String);
-    for (i, (name, max)) in DURATION_BANDS.iter().enumerate().rev() {
+    for (i, (name, max)) in bands.iter().enumerate().rev() {
         let cond = k.clone().lt_eq(lit(*max));
         order = when(cond.clone()).then(lit(i as i32)).otherwise(order);
         label = when(cond).then(lit(*name)).otherwise(label);
@@ -63,7 +65,7 @@ fn band(k: Expr) -> (Expr, Expr) {
 /// Why: who is long-term is the first question of the yearly report; the bands above two years
 /// are the long-term stock.
 pub fn stock_duration(stock: LazyFrame, reference: &Reference) -> PolarsResult<Table> {
-    let (order, label) = band(col(DAYS_ON));
+    let (order, label) = band(col(DAYS_ON), &DURATION_BANDS);
     let lf = stock.with_columns([order.alias(BAND_ORDER), label.alias(out::DURATION_BAND)]);
     let mut sort: Vec<&str> = LEVEL_KEYS.to_vec();
     sort.push(BAND_ORDER);

@@ -19,9 +19,9 @@ fn add(ex: &mut Ex, muni: i32, tag: &str, n: usize, young: bool, long: bool) {
     for i in 0..n {
         let id = format!("{muni}{tag}{i}");
         if young {
-            ex.person(&id, 2000, "M", Some("danish"));
+            ex.person(&id, 2000, "M", Some("danish"), Some("basic"));
         } else {
-            ex.person(&id, 1970, "F", None);
+            ex.person(&id, 1970, "F", None, Some("basic"));
         }
         let start = if long { "2022-01-01" } else { "2024-06-01" };
         ex.kh(&id, d(start), None, muni);

@@ -271,7 +271,6 @@ fn written_tables_have_the_columns_and_dtypes_of_section_8() {
 }
 
 #[test]
-#[ignore = "src writes no longterm_profile table (MEASURES.md §5, §8): nothing computes it yet"]
 fn every_table_of_section_8_is_written() {
     let tmp = tiny_report();
     let tables = tmp.path().join("report/tables");

@@ -54,6 +54,22 @@ impl Report {
         let safe =
             disclosure::apply(self.computed.tables.clone(), config, &self.hierarchy).unwrap();
         let published: Vec<_> = safe.tables().iter().map(|t| t.table().clone()).collect();
+        // Every table enters the relations the attacker uses, the long-term profile included;
+        // `benchmark` has no cells: its figures are values, ranks and ratios of published rows.
+        for (id, counts) in safe.suppressed() {
+            if *id == forloeb::schema::out::TableId::Benchmark {
+                continue;
+            }
+            assert!(
+                counts.cells > 0,
+                "{what}: no cells of {id} in the relations"
+            );
+        }
+        assert!(
+            safe.get(forloeb::schema::out::TableId::LongtermProfile)
+                .is_some(),
+            "{what}: longterm_profile is published"
+        );
         let audit = self.audit(&published);
         assert!(
             audit.suppressed > 0,
@@ -208,4 +224,65 @@ fn protecting_the_same_tables_twice_gives_the_same_tables() {
         );
     }
     assert_eq!(once.suppressed(), twice.suppressed());
+}
+
+/// The long-term profile repeats national `indicators` figures (MEASURES.md §5, §7): the
+/// long-term total is the `all` long_term_share numerator, and a `group` category's long-term
+/// count that group's numerator. A figure hidden in one is hidden in the other, and a hidden
+/// total hides every share of its side (any count with its share would tell it).
+#[test]
+fn the_profile_hides_what_the_indicators_hide_of_the_same_figures() {
+    use polars::prelude::*;
+    use std::collections::BTreeMap;
+    let r = report(&sample());
+    let config = &r.computed.effective.config;
+    let safe = disclosure::apply(r.computed.tables.clone(), config, &r.hierarchy).unwrap();
+    let frame = |name: &str| {
+        safe.tables()
+            .iter()
+            .find(|t| t.name() == name)
+            .unwrap()
+            .df()
+            .clone()
+    };
+    let numerators: BTreeMap<String, Option<i64>> = {
+        let df = frame("indicators")
+            .lazy()
+            .filter(
+                col("level")
+                    .eq(lit("national"))
+                    .and(col("measure").eq(lit("long_term_share"))),
+            )
+            .collect()
+            .unwrap();
+        let groups = df.column("group").unwrap().str().unwrap().clone();
+        let num = df.column("numerator").unwrap().i64().unwrap().clone();
+        groups
+            .iter()
+            .zip(num.iter())
+            .map(|(g, n)| (g.unwrap().to_owned(), n))
+            .collect()
+    };
+    let profile = frame("longterm_profile");
+    let (variable, category) = (
+        profile.column("variable").unwrap().str().unwrap().clone(),
+        profile.column("category").unwrap().str().unwrap().clone(),
+    );
+    let n_long = profile.column("n_long").unwrap().i64().unwrap().clone();
+    let share_long = profile.column("share_long").unwrap().f64().unwrap().clone();
+    let mut groups = 0;
+    for i in 0..profile.height() {
+        if variable.get(i) == Some("group") {
+            let g = category.get(i).unwrap();
+            assert_eq!(n_long.get(i), numerators[g], "group {g}");
+            groups += 1;
+        }
+        if numerators["all"].is_none() {
+            assert!(
+                share_long.get(i).is_none(),
+                "row {i}: the long-term total is hidden"
+            );
+        }
+    }
+    assert!(groups > 1, "the sample has several groups");
 }

@@ -38,8 +38,8 @@ pub(crate) fn months(y: i32, m: u32, n: u32) -> Vec<Day> {
 #[derive(Default)]
 pub(crate) struct Ex {
     persons: BTreeMap<String, Option<Day>>,
-    /// birth_year, sex and origin (empty = null) of persons not born 1980, M, danish.
-    attributes: BTreeMap<String, (i32, &'static str, &'static str)>,
+    /// `birth_year,sex,origin,education` of persons that are not the default.
+    attributes: BTreeMap<String, String>,
     periods: String,
     assessments: String,
     interventions: String,
@@ -65,17 +65,19 @@ impl Ex {
         self
     }
 
-    /// Gives `id` its birth year, sex and origin (`None`: null origin).
+    /// Birth year, sex, origin and education of `id` (`None`: empty, i.e. null).
     pub(crate) fn person(
         &mut self,
         id: &str,
         birth_year: i32,
-        sex: &'static str,
-        origin: Option<&'static str>,
+        sex: &str,
+        origin: Option<&str>,
+        education: Option<&str>,
     ) -> &mut Self {
         self.who(id);
+        let (o, e) = (origin.unwrap_or(""), education.unwrap_or(""));
         self.attributes
-            .insert(id.to_owned(), (birth_year, sex, origin.unwrap_or_default()));
+            .insert(id.to_owned(), format!("{birth_year},{sex},{o},{e}"));
         self
     }
 
@@ -156,12 +158,11 @@ impl Ex {
         .expect("write");
         let mut persons = String::new();
         for (id, exit) in &self.persons {
-            let (born, sex, origin) = self
+            let attributes = self
                 .attributes
                 .get(id)
-                .copied()
-                .unwrap_or((1980, "M", "danish"));
-            let _ = writeln!(persons, "{id},{born},{sex},{origin},basic,{}", opt(*exit));
+                .map_or("1980,M,danish,basic", String::as_str);
+            let _ = writeln!(persons, "{id},{attributes},{}", opt(*exit));
         }
         write(
             "persons.csv",

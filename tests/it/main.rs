@@ -11,5 +11,6 @@ mod ex;
 mod indicators;
 mod out;
 mod pipeline;
+mod profile;
 mod sample;
 mod tables;

@@ -452,3 +452,95 @@ pub(super) fn duration(
     }
     Ok(())
 }
+
+/// Cost of hiding a `longterm_profile` side total as a partner: far above any count, since
+/// hiding it hides every share of that side (and the long-term total is the national
+/// `long_term_share` numerator, so the indicators avoid it too).
+const PROFILE_TOTAL_COST: i64 = 1 << 40;
+
+/// `longterm_profile`: on each side (long-term, not), every variable's categories sum to the
+/// side's total, one figure for all variables (they split the same persons). The total is
+/// published when some row shows a count > 0 with its share (count ÷ share), when some variable
+/// shows every count of the side (their sum), or when `indicators` shows it.
+///
+/// Ties to `indicators` (national level, `long_term_share`, whose numerator is the long-term
+/// stock and whose denominator is the stock): the long-term total is the `all` numerator and
+/// the long-term count of a `group` category that group's numerator (one cell each); the
+/// not-long-term total and counts are the denominator less the numerator (a line each). A
+/// figure hidden in either table is so hidden in both.
+pub(super) fn profile(f: &Frames, ind: &IndicatorCells, cells: &mut Cells) -> Result<(), Error> {
+    let Some((raw, safe)) = f.get(TableId::LongtermProfile) else {
+        return Ok(());
+    };
+    let (variable, category) = (texts(raw, VARIABLE)?, texts(raw, CATEGORY)?);
+    let height = raw.height();
+    // The national long_term_share (numerator, denominator) of a group.
+    let national = |g: &str| {
+        let cell = |den| indicator_cell(ind, out::NATIONAL_UNIT, g, "long_term_share", den);
+        (cell(false), cell(true))
+    };
+    for (side, (n, share, total)) in PROFILE_SIDES.iter().enumerate() {
+        let Some(t) = ints(raw, total)?.first().copied().flatten() else {
+            continue;
+        };
+        let counts = figures(raw, safe, n)?;
+        let shown = floats(safe, share)?;
+        let mut lines: BTreeMap<&str, Vec<CellId>> = BTreeMap::new();
+        let mut whole: BTreeMap<&str, bool> = BTreeMap::new();
+        for (r, figure) in counts.iter().enumerate() {
+            let Some((v, hid)) = *figure else { continue };
+            let tie = (variable[r] == "group").then(|| national(&category[r]));
+            let id = tie_to_indicators(cells, side, tie, v, hid, Place::Profile(r, side));
+            lines.entry(&variable[r]).or_default().push(id);
+            *whole.entry(&variable[r]).or_insert(true) &= !hid;
+        }
+        let pair = (0..height)
+            .any(|r| counts[r].is_some_and(|(v, hid)| v > 0 && !hid) && shown[r].is_some());
+        let known = pair || whole.values().any(|&w| w);
+        let place = Place::ProfileTotal(side, height);
+        let id = tie_to_indicators(cells, side, Some(national(s::ALL_GROUPS)), t, !known, place);
+        cells.cost[id] = PROFILE_TOTAL_COST + t;
+        for (_, members) in lines {
+            cells.lines.push(Line {
+                members,
+                total: Some(id),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The cell of a profile figure `v` on `side` that `indicators` also tells through `tie` (the
+/// national long_term_share numerator and denominator of the same persons): on the long-term
+/// side the numerator's cell, when it holds `v`; on the other side a new cell in the line
+/// `v + numerator = denominator`, published when both are. Otherwise a new cell, suppressed
+/// when `hidden`.
+fn tie_to_indicators(
+    cells: &mut Cells,
+    side: usize,
+    tie: Option<(Option<CellId>, Option<CellId>)>,
+    v: i64,
+    hidden: bool,
+    place: Place,
+) -> CellId {
+    let (num, den) = tie.unwrap_or_default();
+    if side == 0 {
+        let same = num.filter(|&id| cells.value[id] == v);
+        // Published in indicators, the figure is published whatever the profile shows.
+        return cells.share(same, v, hidden && same.is_none(), place);
+    }
+    let line = num
+        .zip(den)
+        .filter(|&(n, d)| cells.value[d] - cells.value[n] == v);
+    let published = line.is_some_and(|(n, d)| {
+        cells.state[n] == State::Published && cells.state[d] == State::Published
+    });
+    let id = cells.add(v, hidden && !published, place);
+    if let Some((n, d)) = line {
+        cells.lines.push(Line {
+            members: vec![id, n],
+            total: Some(d),
+        });
+    }
+    id
+}

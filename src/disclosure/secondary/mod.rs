@@ -32,7 +32,7 @@ use crate::measures::duration::survival_columns;
 use crate::measures::{floats, ints, texts, Table};
 use crate::reference::{self, Reference};
 use crate::schema::out::hidden::TOTAL;
-use crate::schema::out::TableId;
+use crate::schema::out::{TableId, CATEGORY, PROFILE_SIDES, VARIABLE};
 use crate::schema::out::{
     AT_RISK, CENSORED, CIF, CI_HI, CI_LO, DENOMINATOR, DESTINATION, ENTRY_YEAR, EVENTS, EVENTS_CUM,
     LAG_DAYS, MEASURE, MEDIAN_DAYS, NUMERATOR, PERSONS_NUM, SHARE, SPELLS, T_DAYS, VALUE,
@@ -67,6 +67,11 @@ enum Place {
     Survival(usize, usize),
     /// `cumulative_incidence` row: cif.
     Incidence(usize),
+    /// `longterm_profile` row and side (index into `PROFILE_SIDES`): the count and its share.
+    Profile(usize, usize),
+    /// `longterm_profile` side and the table's height: every share of that side, since any
+    /// (count, share) pair tells the side's total.
+    ProfileTotal(usize, usize),
 }
 
 impl Place {
@@ -79,6 +84,7 @@ impl Place {
             Place::Cohort(_) | Place::Events(_) | Place::Survival(..) => TableId::DurationCohorts,
             Place::Point(_) => TableId::SurvivalCurves,
             Place::Incidence(_) => TableId::CumulativeIncidence,
+            Place::Profile(..) | Place::ProfileTotal(..) => TableId::LongtermProfile,
         }
     }
 }
@@ -109,6 +115,7 @@ impl Cells {
         build::fte(frames, hierarchy, &ind, &mut cells)?;
         build::destinations(frames, hierarchy, &mut cells)?;
         build::duration(frames, hierarchy, &config.horizons_days, &mut cells)?;
+        build::profile(frames, &ind, &mut cells)?;
         Ok(cells)
     }
 
@@ -408,6 +415,7 @@ pub fn audit(
                     | Place::Cohort(_)
                     | Place::Events(_)
                     | Place::Point(_)
+                    | Place::Profile(..)
             )
         });
         if !hidden[id] && count && v > 0 && v < k {

@@ -17,10 +17,18 @@ pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) ->
     let mut cohort_columns: Vec<&str> = vec![SPELLS, out::PERSONS, EVENTS, CENSORED, MEDIAN_DAYS];
     cohort_columns.extend(s_columns.iter().map(String::as_str));
     for (id, places) in cells.places.iter().enumerate() {
-        if cells.state[id] != State::Secondary {
+        let state = cells.state[id];
+        if state == State::Published {
             continue;
         }
         for &p in places {
+            // A profile figure that `indicators` hides by its own primary rules (the ties of
+            // `build::profile`) is hidden in the profile too; elsewhere the primary rules have
+            // already hidden every place of a primary cell.
+            let profile = matches!(p, Place::Profile(..) | Place::ProfileTotal(..));
+            if state == State::Primary && !profile {
+                continue;
+            }
             match p {
                 Place::Numerator(r) => add(
                     TableId::Indicators,
@@ -50,6 +58,15 @@ pub(super) fn write_back(cells: &Cells, safe: &mut [Table], horizons: &[i32]) ->
                     );
                 }
                 Place::Incidence(r) => add(TableId::CumulativeIncidence, &[CIF], r),
+                Place::Profile(r, side) => {
+                    let (n, share, _) = PROFILE_SIDES[side];
+                    add(TableId::LongtermProfile, &[n, share], r)
+                }
+                Place::ProfileTotal(side, len) => {
+                    for r in 0..len {
+                        add(TableId::LongtermProfile, &[PROFILE_SIDES[side].1], r);
+                    }
+                }
             }
         }
     }

@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use crate::dates;
 use crate::intervals;
-use crate::measures::context::Context;
+use crate::measures::context::{Context, EPS, FIVE_YEARS, RULE_225_HOURS};
 use crate::measures::stock::DAYS_ON;
 use crate::schema::{self as s, spell as sp};
 
@@ -15,18 +15,13 @@ use super::Rows;
 /// The 225-hour rule was in force 2016-04-01..2025-06-30 (abolished by law 1655 of 30-12-2024).
 pub const RULE_225_FROM: (i32, u32, u32) = (2016, 4, 1);
 pub const RULE_225_TO: (i32, u32, u32) = (2025, 6, 30);
-/// Hours in the last 12 months the 225-hour rule asks for.
-pub const RULE_225_HOURS: f64 = 225.0;
-/// Five years as `|[R − 1825, R]|`.
-const FIVE_YEARS: i32 = 1826;
-/// Float comparisons with a threshold allow this much rounding (MEASURES.md intro).
-const EPS: f64 = 1e-9;
 
 // Working columns of this module.
 const R: &str = "__r";
 const FROM: &str = "__from";
 const TARGET: &str = "__target";
 const SUPPORT: &str = "__support";
+const SUPPORT_80: &str = "__support_80";
 const HOURS: &str = "__hours";
 const WINDOW_START: &str = "__w0";
 const SUPPORT_START: &str = "__s";
@@ -69,23 +64,13 @@ pub fn long_term_5y_share(ctx: &Context<'_>) -> PolarsResult<Rows> {
 /// ≥ 0.8 × 1826. Why: BIP found 63 % of aktivitetsparate on support at least 80 % of the last
 /// five years. Not computed when the window starts before X.
 pub fn support_80pct_5y_share(ctx: &Context<'_>) -> PolarsResult<Rows> {
-    let from = ctx.r() - 1825;
-    if let Some(note) = ctx.window_unknown("support_80pct_5y_share", from) {
+    if let Some(note) = ctx.window_unknown("support_80pct_5y_share", ctx.five_years_from()) {
         return Ok(Rows::NotComputed(note));
     }
-    let rows = intervals::covered_in(
-        stock_from(ctx, from),
-        FROM,
-        R,
-        ctx.target_days.clone(),
-        TARGET,
-    );
     Ok(Rows::of(
-        rows,
+        ctx.support_80pct_5y(ctx.stock.clone(), SUPPORT_80),
         lit(1),
-        col(TARGET)
-            .cast(DataType::Float64)
-            .gt_eq(lit(0.8 * f64::from(FIVE_YEARS) - EPS)),
+        col(SUPPORT_80),
     ))
 }
 
@@ -205,7 +190,7 @@ pub fn rule_225(ctx: &Context<'_>) -> PolarsResult<Rows> {
         return Ok(Rows::NotComputed(note));
     }
     let rows = intervals::covered_in(
-        twelve_month_hours(ctx, stock_from(ctx, window))?,
+        ctx.twelve_month_hours(stock_from(ctx, window), HOURS)?,
         FROM,
         R,
         ctx.target_days.clone(),
@@ -217,35 +202,4 @@ pub fn rule_225(ctx: &Context<'_>) -> PolarsResult<Rows> {
         three_years_on.clone(),
         three_years_on.and(col(HOURS).gt_eq(lit(RULE_225_HOURS - EPS))),
     ))
-}
-
-/// Adds [`HOURS`] = paid hours in the 12 calendar months ending with R's month.
-fn twelve_month_hours(ctx: &Context<'_>, stock: LazyFrame) -> PolarsResult<LazyFrame> {
-    let r_month = dates::from_day(ctx.r());
-    let first = chrono::NaiveDate::from_ymd_opt(
-        chrono::Datelike::year(&r_month) - 1,
-        chrono::Datelike::month(&r_month),
-        1,
-    )
-    .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
-    .map(dates::to_day)
-    .ok_or_else(
-        || polars_err!(ComputeError: "no 12-month window before {}", dates::iso(ctx.r())),
-    )?;
-    let hours = ctx
-        .extract
-        .paid_hours
-        .clone()
-        .lazy()
-        .filter(col(s::MONTH).cast(DataType::Int32).gt_eq(lit(first)))
-        .group_by([col(s::PERSON_ID)])
-        .agg([col(s::HOURS).sum().alias(HOURS)]);
-    Ok(stock
-        .join(
-            hours,
-            [col(s::PERSON_ID)],
-            [col(s::PERSON_ID)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col(HOURS).fill_null(0.0)))
 }
