@@ -226,7 +226,8 @@ pub fn run(request: &RunRequest, progress: &mut dyn Progress) -> Result<RunOutco
         .transpose()?;
     let (out, manifest) = staged(progress, Stage::Write, || {
         let info = run_info(&p.source, &p.effective, p.report)?;
-        output::write_all(&safe, &info, target, pause)
+        let pages = pages(&p.reference, &request.municipalities)?;
+        output::write_all(&safe, &info, &pages, target, pause)
     })?;
     let case_sample = case
         .map(|(file, persons, municipalities)| {
@@ -252,6 +253,26 @@ pub fn validate(extract_dir: &Path, peers: Option<&Path>) -> Result<ValidationRe
         Reference::load(Some(peers))?.check_covers(&municipalities(&extract)?)?;
     }
     Ok(report)
+}
+
+/// The municipalities asked for with `--municipality`, each once, in code order (codes were
+/// checked against the reference before any work).
+fn pages(reference: &Reference, codes: &[i32]) -> Result<Vec<output::Municipality>, Error> {
+    let mut codes = codes.to_vec();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+        .into_iter()
+        .filter_map(|code| match reference.municipality(code) {
+            Ok(Some((name, peer_group))) => Some(Ok(output::Municipality {
+                code,
+                name,
+                peer_group,
+            })),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect()
 }
 
 /// Distinct municipality codes of the benefit periods.
@@ -297,5 +318,6 @@ fn run_info(
             .collect(),
         warnings: report.warnings.iter().map(|w| w.published(k)).collect(),
         period: effective.period,
+        confidence: effective.config.confidence,
     })
 }

@@ -66,6 +66,19 @@ impl Reference {
             .collect())
     }
 
+    /// Name and peer group of municipality `code`, if the reference has it.
+    pub fn municipality(&self, code: i32) -> Result<Option<(String, String)>, Error> {
+        let df = &self.municipalities;
+        let codes = df.column(CODE)?.i32()?;
+        let Some(i) = codes.iter().position(|c| c == Some(code)) else {
+            return Ok(None);
+        };
+        let text = |c: &str| -> Result<String, Error> {
+            Ok(df.column(c)?.str()?.get(i).unwrap_or_default().to_owned())
+        };
+        Ok(Some((text(NAME)?, text(PEER_GROUP)?)))
+    }
+
     /// Checks that every code asked for by `--municipality` is a municipality, before any work.
     pub fn check_known(&self, asked: &[i32]) -> Result<(), Error> {
         let known = self.codes()?;

@@ -21,7 +21,8 @@ pub const INDEX: &str = "index.html";
 /// Rows shown per table; the Parquet file has them all.
 const MAX_ROWS: usize = 400;
 
-fn escape(s: &str) -> String {
+/// Text safe inside HTML.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -66,6 +67,19 @@ fn table_html(df: &DataFrame, html: &mut String) -> Result<(), Error> {
     Ok(())
 }
 
+/// The start of a report page, up to and including its heading: one style for every page.
+pub fn page_start(title: &str) -> String {
+    let title = escape(title);
+    format!(
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{title}</title>\
+         <style>body{{font-family:sans-serif;margin:2em;max-width:1250px}}\
+         table{{border-collapse:collapse;font-size:12px;margin:1em 0}}\
+         td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}\
+         th{{background:#eee}}.note{{color:#555;font-size:13px}}pre{{background:#f6f6f6;padding:1em}}</style>\
+         </head><body><h1>{title}</h1>"
+    )
+}
+
 /// Writes `dir/index.html` from the protected tables and the charts as they were written to
 /// `dir/charts` (each SVG inline, in the order given).
 pub fn write(
@@ -80,17 +94,10 @@ pub fn write(
         dates::iso(info.period.start),
         dates::iso(info.period.end)
     );
-    let mut html = String::new();
+    let mut html = page_start(&format!("forloeb report {period}"));
     write!(
         html,
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>forloeb report {p}</title>\
-         <style>body{{font-family:sans-serif;margin:2em;max-width:1250px}}\
-         table{{border-collapse:collapse;font-size:12px;margin:1em 0}}\
-         td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}\
-         th{{background:#eee}}.note{{color:#555;font-size:13px}}pre{{background:#f6f6f6;padding:1em}}</style>\
-         </head><body><h1>forloeb report {p}</h1>\
-         <p>forloeb {v}; extract {xs}..{xe}, sha256 <code>{es}</code>; configuration sha256 <code>{cs}</code>.</p>",
-        p = escape(&period),
+        "<p>forloeb {v}; extract {xs}..{xe}, sha256 <code>{es}</code>; configuration sha256 <code>{cs}</code>.</p>",
         v = escape(&info.version),
         xs = escape(&info.extract_start),
         xe = escape(&info.extract_end),

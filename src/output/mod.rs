@@ -7,6 +7,7 @@ mod charts;
 mod generator;
 mod html;
 mod manifest;
+mod municipality;
 mod parquet;
 mod target;
 
@@ -22,12 +23,18 @@ use crate::extract::InputFile;
 
 pub use generator::VERSION;
 pub use manifest::Manifest;
+pub use municipality::Municipality;
 pub use target::{Kind, Target};
 
 pub const TABLES_DIR: &str = "tables";
 pub const MANIFEST: &str = "manifest.json";
-/// Everything a report folder holds at its top level.
+/// Everything a report folder holds at its top level, besides the municipality pages.
 const REPORT_ENTRIES: [&str; 4] = [TABLES_DIR, charts::CHARTS_DIR, html::INDEX, MANIFEST];
+
+/// True for a top-level entry a report folder holds: tables, charts, the pages, the manifest.
+fn is_report_entry(name: &str) -> bool {
+    REPORT_ENTRIES.contains(&name) || municipality::is_page(name)
+}
 
 /// Points where a run can be held (hidden flag `run --pause-at`) so that the crash-safety tests
 /// can kill it there: while computing, after the first table is written, right before the
@@ -96,17 +103,22 @@ pub struct RunInfo {
     /// `configuration.period_start`/`period_end`, so it is not serialized a second time.
     #[serde(skip)]
     pub period: Period,
+    /// The confidence of the intervals, for the pages' labels (in `configuration` too).
+    #[serde(skip)]
+    pub confidence: f64,
 }
 
-/// Writes every table, the charts, the page and then the manifest into the folder `target`
+/// Writes every table, the charts, the pages (`index.html` and one per municipality in `pages`)
+/// and then the manifest into the folder `target`
 /// reserved, and swaps it in at the target's `--out`. Returns where the report is and its manifest.
 pub fn write_all(
     safe: &SafeTables,
     info: &RunInfo,
+    pages: &[Municipality],
     target: Target,
     pause: impl Fn(PausePoint),
 ) -> Result<(PathBuf, Manifest), Error> {
-    let manifest = write_into(safe, info, target.building(), &pause)?;
+    let manifest = write_into(safe, info, pages, target.building(), &pause)?;
     let out = target.commit(pause)?;
     Ok((out, manifest))
 }
@@ -114,6 +126,7 @@ pub fn write_all(
 fn write_into(
     safe: &SafeTables,
     info: &RunInfo,
+    pages: &[Municipality],
     dir: &Path,
     pause: &impl Fn(PausePoint),
 ) -> Result<Manifest, Error> {
@@ -131,6 +144,9 @@ fn write_into(
     }
     let charts = charts::write_all(safe, dir)?;
     html::write(safe, &charts, info, dir)?;
+    for page in pages {
+        municipality::write(safe, info, page, dir)?;
+    }
     let manifest = Manifest::build(safe, info, dir)?;
     manifest.write(&dir.join(MANIFEST))?;
     Ok(manifest)

@@ -453,7 +453,7 @@ fn holds_only_report_entries(dir: &Path) -> Result<bool, Error> {
     }
     Ok(found.iter().all(|rel| {
         let top = rel.split('/').next().unwrap_or_default();
-        super::REPORT_ENTRIES.contains(&top)
+        super::is_report_entry(top)
     }))
 }
 

@@ -9,6 +9,7 @@ mod contract;
 mod disclosure;
 mod ex;
 mod indicators;
+mod municipality;
 mod out;
 mod pipeline;
 mod profile;

@@ -20,7 +20,7 @@ pub(crate) const HEADLINE: [&str; 5] = [
     "in_work_365",
 ];
 /// The municipality the sample over-represents (`--oversample 260=3`, docs/synth.md).
-const HALSNAES: &str = "260";
+pub(crate) const HALSNAES: &str = "260";
 /// At least this many municipalities publish every headline indicator.
 const MIN_MUNICIPALITIES: usize = 30;
 
@@ -29,8 +29,9 @@ pub(crate) fn data_sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample")
 }
 
-/// The default report of `data-sample/` (the 2024 report, both disclosure rules), written once
-/// per test run into the target folder and shared; the tests only read it.
+/// The default report of `data-sample/` (the 2024 report, both disclosure rules) with Halsnæs's
+/// page (`--municipality 260`), written once per test run into the target folder and shared;
+/// the tests only read it.
 pub(crate) fn sample_report() -> &'static Path {
     static REPORT: OnceLock<PathBuf> = OnceLock::new();
     REPORT.get_or_init(|| {
@@ -38,6 +39,7 @@ pub(crate) fn sample_report() -> &'static Path {
         let request = RunRequest {
             extract: data_sample(),
             out: Some(out),
+            municipalities: vec![HALSNAES.parse().expect("a code")],
             ..RunRequest::default()
         };
         match forloeb::run(&request, &mut ()) {

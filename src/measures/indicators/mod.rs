@@ -73,6 +73,9 @@ impl Rows {
 pub struct Measure {
     pub name: &'static str,
     pub kind: Kind,
+    /// What the measure counts, in a few plain words for readings such as "fewer first
+    /// conversations within 7 days than expected" on a municipality's page.
+    pub reading: &'static str,
     pub definition: &'static str,
     pub rows: fn(&Context<'_>) -> PolarsResult<Rows>,
 }
@@ -85,6 +88,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "long_term_share",
         kind: Proportion,
+        reading: "long-term recipients (over two years on benefit)",
         definition: "Stock on R with |[spell_start, R]| > long_term_days (730): long-term means \
                      more than two years on benefit.",
         rows: stock_based::long_term_share,
@@ -92,12 +96,14 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "long_term_5y_share",
         kind: Proportion,
+        reading: "recipients on benefit for over five years",
         definition: "Stock on R with |[spell_start, R]| > 1826 days (five years).",
         rows: stock_based::long_term_5y_share,
     },
     Measure {
         name: "support_80pct_5y_share",
         kind: Proportion,
+        reading: "recipients on support at least 80 % of five years",
         definition: "Stock on R with target-benefit days in [R − 1825, R] ≥ 0.8 × 1826 (BIP: 63 % \
                      of aktivitetsparate on support at least 80 % of the last five years).",
         rows: stock_based::support_80pct_5y_share,
@@ -105,6 +111,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "any_offer_12m",
         kind: Proportion,
+        reading: "long cases with an offer in the last 12 months",
         definition: "Stock on R with |[spell_start, R]| ≥ 365 that had ≥ 1 support day \
                      (activation or mentor) in [R − 364, R]; about 1 in 4 aktivitetsparate had \
                      no offer in 65 weeks (DA).",
@@ -113,6 +120,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "passive_12m",
         kind: Proportion,
+        reading: "long cases over 12 months without activation or mentor",
         definition: "Stock on R with |[spell_start, R]| > 365 that had a run of > 365 consecutive \
                      days in [max(spell_start, X), R] without a support day: over 12 months \
                      without activation or mentor, a known failure (Halsnæs, STAR's review).",
@@ -121,6 +129,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "rule_225",
         kind: Proportion,
+        reading: "recipients meeting the 225-hour rule",
         definition: "Stock on R (2016-04-01..2025-06-30) with ≥ 365 target days in [R − 1095, R] \
                      that had ≥ 225 paid hours in the 12 months ending with R's month: the \
                      225-hour rule.",
@@ -129,6 +138,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "first_meeting_7d",
         kind: Proportion,
+        reading: "first conversations within 7 days",
         definition: "Spells starting in P (start + 6 ≤ R, not left-censored) with a held meeting \
                      in [start, start + 6]: the law asks for a first conversation within a week.",
         rows: compliance::first_meeting_7d,
@@ -136,6 +146,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "meetings_4_in_6m",
         kind: Proportion,
+        reading: "spells with four conversations in the first six months",
         definition: "Spells not left-censored with start + 182 in P and duration ≥ 183 that had ≥ \
                      4 held meetings in [start, start + 182]: LAB 2020 asks for four \
                      conversations in six months.",
@@ -144,12 +155,14 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "offer_6m",
         kind: Proportion,
+        reading: "spells with an offer in the first six months",
         definition: "Same spells with ≥ 1 activation day in [start, start + 182].",
         rows: compliance::offer_6m,
     },
     Measure {
         name: "rule_4_plus_1",
         kind: Proportion,
+        reading: "spells meeting the 4 + 1 rule",
         definition: "Same spells, starting on or after 2020-01-01, with both four held meetings \
                      and an activation day in the first six months (Rigsrevisionen's \"4 + 1\").",
         rows: compliance::rule_4_plus_1,
@@ -157,6 +170,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "company_offer_6m",
         kind: Proportion,
+        reading: "spells with a company-based offer in the first six months",
         definition: "Same spells with ≥ 1 day of a company-based offer (virksomhedspraktik, \
                      løntilskud) in the first six months: BIP finds company-based offers work.",
         rows: compliance::company_offer_6m,
@@ -164,6 +178,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "activation_rate",
         kind: Share,
+        reading: "activation days",
         definition: "Activation days ÷ target person-days in P (days covered by an intervention \
                      of an activation kind); jobindsats' aktiveringsgrad in days. Oct 2020: \
                      jobparate 17 %, aktivitetsparate 9 %.",
@@ -172,6 +187,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "cancel_share",
         kind: Share,
+        reading: "meetings cancelled or missed by the citizen",
         definition: "Meetings in P on target days (not cancelled by the jobcentre) that the \
                      citizen cancelled (afbud) or did not attend: STAR's review found afbud and \
                      fravær slow cases down.",
@@ -180,6 +196,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "paid_hours_months",
         kind: Share,
+        reading: "months with paid hours",
         definition: "Person-months wholly inside P with ≥ 1 target day in which the person had \
                      paid hours: ordinary paid hours work (BIP), and small jobs are the way \
                      forward (STAR).",
@@ -188,6 +205,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "meetings_per_year",
         kind: PerYear,
+        reading: "held meetings per person-year",
         definition: "Held meetings on target days in P per person-year on benefit: 365.25 · \
                      meetings ÷ target person-days.",
         rows: period::meetings_per_year,
@@ -195,6 +213,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "in_work_365",
         kind: Proportion,
+        reading: "people in work a year after entry",
         definition: "Spells not left-censored with start + 365 in P whose person is in employment \
                      on start + 365 (~6 % of aktivitetsparate get a job within a year, BIP).",
         rows: outcomes::in_work_365,
@@ -202,6 +221,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         name: "durable_work_12m",
         kind: Proportion,
+        reading: "exits to work that lasted 12 months",
         definition: "Closed spells with exit class work and spell_end + 365 in P, with no benefit \
                      on any day of [end + 1, end + 365] and paid hours in each of the 12 months \
                      after the end month (benchmark.dk: 50 % of exits to work lasted 12 months).",
@@ -210,7 +230,7 @@ pub const MEASURES: &[Measure] = &[
 ];
 
 /// The measure called `name`.
-fn measure(name: &str) -> Option<&'static Measure> {
+pub fn measure(name: &str) -> Option<&'static Measure> {
     MEASURES.iter().find(|m| m.name == name)
 }
 

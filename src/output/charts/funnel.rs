@@ -90,6 +90,14 @@ impl FunnelChart {
         })
     }
 
+    /// The same funnel with municipality `unit` marked and named (for its own page).
+    pub fn marking(&self, unit: &str) -> FunnelChart {
+        FunnelChart {
+            marked: Some(unit.to_owned()),
+            ..self.clone()
+        }
+    }
+
     /// The limit curve `p ± z·√(p(1 − p)/n)` for n in `[1, n_max]`, clipped to [0, 1].
     fn limit(p: f64, z: f64, sign: f64, n_max: f64) -> Vec<(f64, f64)> {
         (0..=CURVE_POINTS)

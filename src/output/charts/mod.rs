@@ -44,7 +44,7 @@ pub const HEADLINE_MEASURES: [&str; 6] = [
 
 /// A chart that can draw itself on any plotters backend, so one drawing serves the PNG and
 /// the SVG.
-trait Chart {
+pub trait Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
 }
 
@@ -63,17 +63,28 @@ fn render(chart: &impl Chart, dir: &Path, name: &str, size: (u32, u32)) -> Resul
         let root = BitMapBackend::new(&png, size).into_drawing_area();
         draw_on(chart, &root).map_err(fail)?;
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw_on(chart, &root).map_err(fail)?;
-    }
+    let svg = svg_sized(chart, name, size)?;
     let path = dir.join(format!("{name}.svg"));
     std::fs::write(&path, &svg).map_err(Error::io(&path))?;
     Ok(Rendered {
         name: name.to_owned(),
         svg,
     })
+}
+
+/// The SVG text of `chart` at the standard size, drawn in memory only (for a page that embeds
+/// a chart no file holds, such as a funnel with one municipality marked).
+pub fn svg(chart: &impl Chart, name: &str) -> Result<String, Error> {
+    svg_sized(chart, name, SIZE)
+}
+
+fn svg_sized(chart: &impl Chart, name: &str, size: (u32, u32)) -> Result<String, Error> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw_on(chart, &root).map_err(|e| Error::Internal(format!("chart {name}: {e}")))?;
+    }
+    Ok(svg)
 }
 
 /// `chart` on a white page, finished.
