@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use crate::dates::{self, Day};
 use crate::schema::out::{TableId, CATEGORY, PROFILE_SIDES, VARIABLE};
-use crate::schema::{self as s, AGE_BANDS};
+use crate::schema as s;
 
 use super::context::{materialise, Context, EPS, RULE_225_HOURS};
 use super::stock::{band, DAYS_ON};
@@ -85,11 +85,10 @@ pub fn longterm_profile(ctx: &Context<'_>) -> PolarsResult<(Table, Vec<String>)>
         .when(col(HOURS).lt(lit(RULE_225_HOURS - EPS)))
         .then(lit("1-224"))
         .otherwise(lit("225+"));
-    let age = lit(dates::year_of(r)) - col(s::BIRTH_YEAR);
     let variables = [
         Variable {
             name: "age_band",
-            category: band(age, &AGE_BANDS).1,
+            category: s::age_band(col(s::BIRTH_YEAR), dates::year_of(r)),
             window_from: None,
         },
         Variable {
