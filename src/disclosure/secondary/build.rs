@@ -271,15 +271,22 @@ pub(super) fn destinations(f: &Frames, h: &Hierarchy, cells: &mut Cells) -> Resu
             end += 1;
         }
         let l = lag[row].unwrap_or(0);
+        // The published (spells, share) pairs, each of which tells the lag's total.
+        let mut pairs: Vec<Vec<CellId>> = Vec::new();
         for r in row..end {
             if let (Some((v, hid)), Ok(x)) = (spells[r], destinations.binary_search(&dest[r])) {
                 let id = cells.add(v, hid, Place::Destination(r));
                 map.insert((l, unit[r].clone(), group[r].clone(), x), id);
+                if !hid && share_shown[r] {
+                    pairs.push(vec![id]);
+                }
             }
         }
-        let known = (row..end).any(|r| spells[r].is_some_and(|(_, hid)| !hid) && share_shown[r]);
         let t = total[row].unwrap_or(0);
-        let id = cells.add(t, !known, Place::LagTotal(row, end - row));
+        let id = cells.add(t, pairs.is_empty(), Place::LagTotal(row, end - row));
+        if !pairs.is_empty() {
+            cells.known_through.push((id, pairs));
+        }
         map.insert(
             (l, unit[row].clone(), group[row].clone(), destinations.len()),
             id,
@@ -487,10 +494,12 @@ pub(super) fn profile(f: &Frames, ind: &IndicatorCells, cells: &mut Cells) -> Re
         let shown = floats(safe, share)?;
         let mut lines: BTreeMap<&str, Vec<CellId>> = BTreeMap::new();
         let mut whole: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut ids: BTreeMap<usize, CellId> = BTreeMap::new();
         for (r, figure) in counts.iter().enumerate() {
             let Some((v, hid)) = *figure else { continue };
             let tie = (variable[r] == "group").then(|| national(&category[r]));
             let id = tie_to_indicators(cells, side, tie, v, hid, Place::Profile(r, side));
+            ids.insert(r, id);
             lines.entry(&variable[r]).or_default().push(id);
             *whole.entry(&variable[r]).or_insert(true) &= !hid;
         }
@@ -500,6 +509,29 @@ pub(super) fn profile(f: &Frames, ind: &IndicatorCells, cells: &mut Cells) -> Re
         let place = Place::ProfileTotal(side, height);
         let id = tie_to_indicators(cells, side, Some(national(s::ALL_GROUPS)), t, !known, place);
         cells.cost[id] = PROFILE_TOTAL_COST + t;
+        // Told only through the profile (not printed in `indicators`): known while a pair, a
+        // whole variable or the indicators' numerator and denominator stay published.
+        let printed = cells.places[id]
+            .iter()
+            .any(|p| !matches!(p, Place::Profile(..) | Place::ProfileTotal(..)));
+        if known && !printed {
+            let mut ways: Vec<Vec<CellId>> = (0..height)
+                .filter(|&r| counts[r].is_some_and(|(v, hid)| v > 0 && !hid) && shown[r].is_some())
+                .filter_map(|r| ids.get(&r).map(|&c| vec![c]))
+                .collect();
+            ways.extend(
+                lines
+                    .iter()
+                    .filter(|(v, _)| whole.get(*v).copied().unwrap_or(false))
+                    .map(|(_, m)| m.clone()),
+            );
+            if let (1, (Some(n), Some(d))) = (side, national(s::ALL_GROUPS)) {
+                if cells.value[d] - cells.value[n] == t {
+                    ways.push(vec![n, d]);
+                }
+            }
+            cells.known_through.push((id, ways));
+        }
         for (_, members) in lines {
             cells.lines.push(Line {
                 members,

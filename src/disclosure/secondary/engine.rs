@@ -734,6 +734,7 @@ mod tests {
                 tables,
                 lines: lines.to_vec(),
                 implies: Vec::new(),
+                known_through: Vec::new(),
             };
             cells.protect();
             prop_assert!(primary.iter().all(|&p| cells.state[p] == State::Primary));

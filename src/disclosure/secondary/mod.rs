@@ -103,6 +103,12 @@ struct Cells {
     lines: Vec<Line>,
     /// (a, b): when a is hidden, b must be hidden too.
     implies: Vec<(CellId, CellId)>,
+    /// (t, ways): a figure no table prints itself (a lag's total in `exit_destinations`, a
+    /// side's total in `longterm_profile`) is known only while one of `ways` — a set of cells
+    /// that tell it when all are published, e.g. one (spells, share) pair — is wholly
+    /// published. When the secondary rules hide the last way, `t` is hidden with it (see
+    /// `close`).
+    known_through: Vec<(CellId, Vec<Vec<CellId>>)>,
 }
 
 impl Cells {
@@ -202,7 +208,7 @@ impl Cells {
                 });
                 engine.protect(&self.cost, &mut state, changed.as_deref());
                 passed = Some(state.iter().map(|s| *s != State::Published).collect());
-                if !close(&self.implies, &mut state) {
+                if !close(&self.implies, &self.known_through, &mut state) {
                     break;
                 }
             }
@@ -280,15 +286,35 @@ fn nearest_partner(
     None
 }
 
-/// Applies `implies` ((a, b): a hidden hides b) until nothing changes; true when anything was
-/// hidden.
-fn close(implies: &[(CellId, CellId)], state: &mut [State]) -> bool {
+/// Applies `implies` ((a, b): a hidden hides b) and `known_through` (a figure whose every way
+/// of being told is hidden is hidden) until nothing changes; true when anything was hidden.
+///
+/// Why `known_through`: a lag's total in `exit_destinations` is printed nowhere; it is known
+/// from any published (spells, share) pair. Without this rule a total published when the
+/// secondary rules start stayed `Published` after they had hidden every pair of its lag as
+/// partners of other cells: the report then no longer tells it, the attacker counts it as a
+/// suppressed cell, and — since no rule had given it partners — could work it out from the
+/// lags of the other units and groups (3 lag totals on `data-sample/`, 1 on a fresh
+/// 3,000-person extract). Hiding it here makes it a suppressed cell the engine and the exact
+/// attacker's repairs protect like any other.
+fn close(
+    implies: &[(CellId, CellId)],
+    known_through: &[(CellId, Vec<Vec<CellId>>)],
+    state: &mut [State],
+) -> bool {
     let mut changed = false;
     loop {
         let mut again = false;
         for &(a, b) in implies {
             if state[a] != State::Published && state[b] == State::Published {
                 state[b] = State::Secondary;
+                again = true;
+            }
+        }
+        for (t, ways) in known_through {
+            let told = |way: &Vec<CellId>| way.iter().all(|&c| state[c] == State::Published);
+            if state[*t] == State::Published && !ways.iter().any(told) {
+                state[*t] = State::Secondary;
                 again = true;
             }
         }
