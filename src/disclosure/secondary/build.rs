@@ -31,7 +31,7 @@ fn long_term_bands(long_term_days: i32) -> Option<std::ops::Range<usize>> {
 }
 /// Cost of hiding a survival value S(h) as a partner of a hidden incidence class: far above
 /// any class, so a class is always preferred (hiding S(h) hides all four classes with it).
-const SURVIVAL_COST: i64 = 1 << 40;
+const SURVIVAL_COST: i64 = 1 << 58;
 /// Incidence and survival values are probabilities; as partner costs they are scaled to
 /// integers (only their order matters).
 const PROBABILITY_SCALE: f64 = 1e9;
@@ -95,7 +95,9 @@ pub(super) fn indicators(
     let mut shared: HashMap<(String, String, String, i64), CellId> = HashMap::new();
     let mut map = IndicatorCells::new();
     for row in 0..raw.height() {
+        let tier = tier(h, &unit[row], &group[row]);
         let n = num[row].map(|(v, hid)| cells.add(v, hid, Place::Numerator(row)));
+        n.inspect(|&id| cells.weigh(id, tier));
         let d = den[row].map(|(v, hid)| {
             let key = (
                 unit[row].clone(),
@@ -105,6 +107,7 @@ pub(super) fn indicators(
             );
             let id = cells.share(shared.get(&key).copied(), v, hid, Place::Denominator(row));
             shared.insert(key, id);
+            cells.weigh(id, tier);
             id
         });
         if let (Some(n), Some(d)) = (n, d) {
@@ -175,6 +178,7 @@ pub(super) fn stock(
             .then(|| indicator_cell(ind, &unit[row], &group[row], "long_term_5y_share", false))
             .flatten();
         let id = cells.share(same, v, hid, Place::Band(row));
+        cells.weigh(id, tier(h, &unit[row], &group[row]));
         map.insert((unit[row].clone(), group[row].clone(), b), id);
     }
     let groups = group_list(&group);
@@ -189,6 +193,7 @@ pub(super) fn stock(
         let total = indicator_cell(ind, &u, &g, "long_term_share", true)
             .filter(|&id| cells.value[id] == sum)
             .unwrap_or_else(|| cells.unknown(sum));
+        cells.weigh(total, tier(h, &u, &g));
         map.insert((u, g, bands), total);
     }
     cells.tables.extend(h.cube(&groups, bands + 1, |u, g, x| {
@@ -231,6 +236,7 @@ pub(super) fn fte(
         // Target person-days are the activation_rate denominator.
         let same = indicator_cell(ind, &unit[row], &group[row], "activation_rate", true);
         let id = cells.share(same, v, hid, Place::PersonDays(row));
+        cells.weigh(id, tier(h, &unit[row], &group[row]));
         map.insert((unit[row].clone(), group[row].clone()), id);
     }
     let groups = group_list(&group);
@@ -271,15 +277,24 @@ pub(super) fn destinations(f: &Frames, h: &Hierarchy, cells: &mut Cells) -> Resu
             end += 1;
         }
         let l = lag[row].unwrap_or(0);
+        // The published (spells, share) pairs, each of which tells the lag's total.
+        let mut pairs: Vec<Vec<CellId>> = Vec::new();
         for r in row..end {
             if let (Some((v, hid)), Ok(x)) = (spells[r], destinations.binary_search(&dest[r])) {
                 let id = cells.add(v, hid, Place::Destination(r));
+                cells.weigh(id, tier(h, &unit[r], &group[r]));
                 map.insert((l, unit[r].clone(), group[r].clone(), x), id);
+                if !hid && share_shown[r] {
+                    pairs.push(vec![id]);
+                }
             }
         }
-        let known = (row..end).any(|r| spells[r].is_some_and(|(_, hid)| !hid) && share_shown[r]);
         let t = total[row].unwrap_or(0);
-        let id = cells.add(t, !known, Place::LagTotal(row, end - row));
+        let id = cells.add(t, pairs.is_empty(), Place::LagTotal(row, end - row));
+        cells.weigh(id, tier(h, &unit[row], &group[row]));
+        if !pairs.is_empty() {
+            cells.known_through.push((id, pairs));
+        }
         map.insert(
             (l, unit[row].clone(), group[row].clone(), destinations.len()),
             id,
@@ -333,6 +348,10 @@ pub(super) fn duration(
         let sp = spells[row].map(|(v, hid)| cells.add(v, hid, Place::Cohort(row)));
         let ev = events[row].map(|(v, hid)| cells.add(v, hid, Place::Events(row)));
         let ce = censored[row].map(|(v, hid)| cells.add(v, hid, Place::Events(row)));
+        let tier = tier(h, &key.0, &key.2);
+        for id in [sp, ev, ce].into_iter().flatten() {
+            cells.weigh(id, tier);
+        }
         if let (Some(sp), Some(ev), Some(ce)) = (sp, ev, ce) {
             cells
                 .implies
@@ -373,6 +392,9 @@ pub(super) fn duration(
         // At t = 0 the spells at risk are the cohort's spells.
         let risk = cells.share(sp.filter(|_| t == 0), n, hid, Place::Point(row));
         let ev = cells.add(events_cum[row].unwrap_or(0), hid, Place::Point(row));
+        let tier = tier(h, &key.0, &key.2);
+        cells.weigh(risk, tier);
+        cells.weigh(ev, tier);
         cells.implies.extend([(risk, ev), (ev, risk)]);
         if let Some(sp) = sp {
             cells.implies.extend([(sp, risk), (sp, ev)]);
@@ -456,7 +478,7 @@ pub(super) fn duration(
 /// Cost of hiding a `longterm_profile` side total as a partner: far above any count, since
 /// hiding it hides every share of that side (and the long-term total is the national
 /// `long_term_share` numerator, so the indicators avoid it too).
-const PROFILE_TOTAL_COST: i64 = 1 << 40;
+const PROFILE_TOTAL_COST: i64 = 1 << 58;
 
 /// `longterm_profile`: on each side (long-term, not), every variable's categories sum to the
 /// side's total, one figure for all variables (they split the same persons). The total is
@@ -487,10 +509,14 @@ pub(super) fn profile(f: &Frames, ind: &IndicatorCells, cells: &mut Cells) -> Re
         let shown = floats(safe, share)?;
         let mut lines: BTreeMap<&str, Vec<CellId>> = BTreeMap::new();
         let mut whole: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut ids: BTreeMap<usize, CellId> = BTreeMap::new();
         for (r, figure) in counts.iter().enumerate() {
             let Some((v, hid)) = *figure else { continue };
             let tie = (variable[r] == "group").then(|| national(&category[r]));
             let id = tie_to_indicators(cells, side, tie, v, hid, Place::Profile(r, side));
+            // National figures of one group or category.
+            cells.weigh(id, 2);
+            ids.insert(r, id);
             lines.entry(&variable[r]).or_default().push(id);
             *whole.entry(&variable[r]).or_insert(true) &= !hid;
         }
@@ -500,6 +526,29 @@ pub(super) fn profile(f: &Frames, ind: &IndicatorCells, cells: &mut Cells) -> Re
         let place = Place::ProfileTotal(side, height);
         let id = tie_to_indicators(cells, side, Some(national(s::ALL_GROUPS)), t, !known, place);
         cells.cost[id] = PROFILE_TOTAL_COST + t;
+        // Told only through the profile (not printed in `indicators`): known while a pair, a
+        // whole variable or the indicators' numerator and denominator stay published.
+        let printed = cells.places[id]
+            .iter()
+            .any(|p| !matches!(p, Place::Profile(..) | Place::ProfileTotal(..)));
+        if known && !printed {
+            let mut ways: Vec<Vec<CellId>> = (0..height)
+                .filter(|&r| counts[r].is_some_and(|(v, hid)| v > 0 && !hid) && shown[r].is_some())
+                .filter_map(|r| ids.get(&r).map(|&c| vec![c]))
+                .collect();
+            ways.extend(
+                lines
+                    .iter()
+                    .filter(|(v, _)| whole.get(*v).copied().unwrap_or(false))
+                    .map(|(_, m)| m.clone()),
+            );
+            if let (1, (Some(n), Some(d))) = (side, national(s::ALL_GROUPS)) {
+                if cells.value[d] - cells.value[n] == t {
+                    ways.push(vec![n, d]);
+                }
+            }
+            cells.known_through.push((id, ways));
+        }
         for (_, members) in lines {
             cells.lines.push(Line {
                 members,

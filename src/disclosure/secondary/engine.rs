@@ -224,7 +224,10 @@ fn fix_table(t: &SubTable, value: &[i64], state: &mut [State]) -> Fix {
     let mut stuck = vec![false; g.edges.len()];
     loop {
         let bridges = g.bridges(state);
-        let next = bridges.iter().copied().filter(|&e| !stuck[e]);
+        let next = bridges
+            .iter()
+            .copied()
+            .filter(|&e| !stuck[e] && value[g.edges[e].cell] != 0);
         let Some(e) = next.min_by_key(|&e| (g.edges[e].cell, e)) else {
             return (added, bridges.iter().map(|&e| g.edges[e].cell).collect());
         };
@@ -258,6 +261,9 @@ fn fix_line(l: &Line, value: &[i64], state: &mut [State]) -> Fix {
     let (Some(&lone), None) = (hidden.next(), hidden.next()) else {
         return (Vec::new(), Vec::new());
     };
+    if value[lone] == 0 {
+        return (Vec::new(), Vec::new());
+    }
     let usable = terms
         .iter()
         .copied()
@@ -734,6 +740,7 @@ mod tests {
                 tables,
                 lines: lines.to_vec(),
                 implies: Vec::new(),
+                known_through: Vec::new(),
             };
             cells.protect();
             prop_assert!(primary.iter().all(|&p| cells.state[p] == State::Primary));

@@ -103,6 +103,12 @@ struct Cells {
     lines: Vec<Line>,
     /// (a, b): when a is hidden, b must be hidden too.
     implies: Vec<(CellId, CellId)>,
+    /// (t, ways): a figure no table prints itself (a lag's total in `exit_destinations`, a
+    /// side's total in `longterm_profile`) is known only while one of `ways` — a set of cells
+    /// that tell it when all are published, e.g. one (spells, share) pair — is wholly
+    /// published. When the secondary rules hide the last way, `t` is hidden with it (see
+    /// `close`).
+    known_through: Vec<(CellId, Vec<Vec<CellId>>)>,
 }
 
 impl Cells {
@@ -129,6 +135,14 @@ impl Cells {
         });
         self.places.push(vec![place]);
         self.value.len() - 1
+    }
+
+    /// Raises the partner cost of cell `id` by its place in the hierarchy (see [`tier`] and
+    /// [`tier_cost`]). Idempotent; a cell shared by places of different tiers keeps the
+    /// highest.
+    fn weigh(&mut self, id: CellId, tier: i64) {
+        let cost = self.value[id].max(0).saturating_add(tier_cost(tier));
+        self.cost[id] = self.cost[id].max(cost);
     }
 
     /// A figure that is published nowhere (a total no table prints): a suppressed cell with no
@@ -202,7 +216,7 @@ impl Cells {
                 });
                 engine.protect(&self.cost, &mut state, changed.as_deref());
                 passed = Some(state.iter().map(|s| *s != State::Published).collect());
-                if !close(&self.implies, &mut state) {
+                if !close(&self.implies, &self.known_through, &mut state) {
                     break;
                 }
             }
@@ -240,9 +254,55 @@ impl Cells {
     }
 }
 
-/// The cheapest published cell with count > 0 in a relation of `c`, or, when every cell there
-/// is suppressed already, in the relations of those suppressed cells, and so on outwards: the
-/// nearest cell that adds an unknown to the equations that determine `c`.
+/// The partner cost of a tier of the hierarchy: tier t adds 2^(26 + 8t) for t > 0, above any
+/// count (person-days included) and far enough apart that 256 cells of one tier cost what one
+/// of the next does; below the costs that keep survival values and profile totals out of reach
+/// (2^58, `build::SURVIVAL_COST`, `build::PROFILE_TOTAL_COST`).
+fn tier_cost(tier: i64) -> i64 {
+    if tier <= 0 {
+        0
+    } else {
+        1 << (26 + 8 * tier.min(3))
+    }
+}
+
+/// The tier of a figure of `unit` and `group` in the partner cost: 0 for a municipality's
+/// group, 1 for a municipality's `all` or a peer group's group, 2 for a peer group's `all` or
+/// the country's group, 3 for the country's `all`.
+///
+/// Why: partners were chosen by count alone, and a path, a line or the attacker's repair
+/// reached past the small cells where the problem was to a peer-group or national figure
+/// whenever that was the cheapest published cell left in a relation — or the only one, in a
+/// one-way line whose total the rules treated as just another hideable term. On `data-sample/`
+/// a national group's `long_term_share` numerator of 3 thus led, through the long-term
+/// profile's lines, to the national stock (the shared denominator of the three stock shares),
+/// and `long_term_share` was suppressed in every unit, the country included. With tiers a
+/// total is a partner only when no cell below it can close the cycle; counts still decide
+/// within a tier.
+fn tier(h: &Hierarchy, unit: &str, group: &str) -> i64 {
+    let level = if unit == out::NATIONAL_UNIT {
+        2
+    } else if h.peer_of(unit).is_some() {
+        0
+    } else {
+        1
+    };
+    level + i64::from(group == s::ALL_GROUPS)
+}
+
+/// The published cell with count > 0 nearest to `c` that adds an unknown to the equations that
+/// determine it, preferring the lowest tier of the hierarchy: rings of relations are searched
+/// outwards from `c` (a relation of `c`, then the relations of the suppressed cells in those,
+/// and so on), from the first ring holding a candidate up to [`EXTRA_RINGS`] rings further, and
+/// the candidate with the smallest (tier, ring, cost, id) wins.
+///
+/// Why the tier first: the cheapest cell of the first ring is often a peer-group or national
+/// figure (the total of the line the determined cell lies in, the cells beside it being
+/// suppressed already), and hiding it determines the next cell up; on `data-sample/` the
+/// repairs climbed from a municipality's figure of 18 to the peer groups' and the country's
+/// `long_term_share` and back down to every municipality's. A cell of the determined cell's
+/// own tier one or two rings further out frees it as well, and the loop repeats until the
+/// attacker finds nothing, so the requirement does not rest on the choice.
 fn nearest_partner(
     c: CellId,
     value: &[i64],
@@ -253,8 +313,10 @@ fn nearest_partner(
     let mut seen_cells: BTreeSet<CellId> = BTreeSet::from([c]);
     let mut seen_relations: BTreeSet<usize> = BTreeSet::new();
     let mut frontier = vec![c];
-    while !frontier.is_empty() {
-        let mut best: Option<CellId> = None;
+    let mut best: Option<((u32, usize, i64), CellId)> = None;
+    let mut last_ring: Option<usize> = None;
+    let mut ring = 0;
+    while !frontier.is_empty() && last_ring.is_none_or(|l| ring <= l) {
         let mut next = Vec::new();
         for &cell in &frontier {
             for &r in &index[cell] {
@@ -263,8 +325,10 @@ fn nearest_partner(
                 }
                 for &(x, _) in &relations[r] {
                     if state[x] == State::Published {
-                        if value[x] > 0 && best.is_none_or(|b| (value[x], x) < (value[b], b)) {
-                            best = Some(x);
+                        let key = (cost_tier(value[x]), ring, value[x]);
+                        if value[x] > 0 && best.is_none_or(|b| (key, x) < b) {
+                            best = Some((key, x));
+                            last_ring.get_or_insert(ring + EXTRA_RINGS);
                         }
                     } else if seen_cells.insert(x) {
                         next.push(x);
@@ -272,23 +336,57 @@ fn nearest_partner(
                 }
             }
         }
-        if best.is_some() {
-            return best;
-        }
         frontier = next;
+        ring += 1;
     }
-    None
+    best.map(|(_, x)| x)
 }
 
-/// Applies `implies` ((a, b): a hidden hides b) until nothing changes; true when anything was
-/// hidden.
-fn close(implies: &[(CellId, CellId)], state: &mut [State]) -> bool {
+/// How many rings past the first one with a candidate [`nearest_partner`] looks for a partner
+/// of a lower tier.
+const EXTRA_RINGS: usize = 2;
+
+/// The tier a partner cost stands for (see [`tier_cost`]): 0 for a count of a municipality's
+/// group, up to 4 for the costs that keep survival values and profile totals out of reach.
+fn cost_tier(cost: i64) -> u32 {
+    match cost {
+        c if c < 1 << 34 => 0,
+        c if c < 1 << 42 => 1,
+        c if c < 1 << 50 => 2,
+        c if c < 1 << 58 => 3,
+        _ => 4,
+    }
+}
+
+/// Applies `implies` ((a, b): a hidden hides b) and `known_through` (a figure whose every way
+/// of being told is hidden is hidden) until nothing changes; true when anything was hidden.
+///
+/// Why `known_through`: a lag's total in `exit_destinations` is printed nowhere; it is known
+/// from any published (spells, share) pair. Without this rule a total published when the
+/// secondary rules start stayed `Published` after they had hidden every pair of its lag as
+/// partners of other cells: the report then no longer tells it, the attacker counts it as a
+/// suppressed cell, and — since no rule had given it partners — could work it out from the
+/// lags of the other units and groups (3 lag totals on `data-sample/`, 1 on a fresh
+/// 3,000-person extract). Hiding it here makes it a suppressed cell the engine and the exact
+/// attacker's repairs protect like any other.
+fn close(
+    implies: &[(CellId, CellId)],
+    known_through: &[(CellId, Vec<Vec<CellId>>)],
+    state: &mut [State],
+) -> bool {
     let mut changed = false;
     loop {
         let mut again = false;
         for &(a, b) in implies {
             if state[a] != State::Published && state[b] == State::Published {
                 state[b] = State::Secondary;
+                again = true;
+            }
+        }
+        for (t, ways) in known_through {
+            let told = |way: &Vec<CellId>| way.iter().all(|&c| state[c] == State::Published);
+            if state[*t] == State::Published && !ways.iter().any(told) {
+                state[*t] = State::Secondary;
                 again = true;
             }
         }
