@@ -10,8 +10,8 @@
 use polars::prelude::*;
 
 use crate::dates::{self, Day};
-use crate::schema::out::{TableId, CATEGORY, PROFILE_SIDES, VARIABLE};
 use crate::schema as s;
+use crate::schema::out::{TableId, CATEGORY, PROFILE_SIDES, VARIABLE};
 
 use super::context::{materialise, Context, EPS, RULE_225_HOURS};
 use super::stock::{band, DAYS_ON};
