@@ -65,6 +65,7 @@ pub struct Context<'a> {
     paid_months: LazyFrame,
     /// Frames a family of measures shares, built by the first measure that needs them.
     pub(super) six_months: OnceCell<LazyFrame>,
+    pub(super) meetings_in_p: OnceCell<LazyFrame>,
 }
 
 /// Target-benefit days covered by interventions of `kinds`, as a `covered_steps` step function.
@@ -161,6 +162,7 @@ impl<'a> Context<'a> {
             held_meetings: materialise(intervals::count_steps(held, s::DATE, HELD)?)?,
             paid_months: materialise(intervals::count_steps(paid, s::MONTH, PAID)?)?,
             six_months: OnceCell::new(),
+            meetings_in_p: OnceCell::new(),
         })
     }
 

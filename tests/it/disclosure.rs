@@ -164,14 +164,7 @@ fn every_value_of_a_suppressed_cohort_is_null_and_flagged_in_all_three_duration_
     let r = report(&sample());
     let config = &r.computed.effective.config;
     let safe = disclosure::apply(r.computed.tables.clone(), config, &r.hierarchy).unwrap();
-    let table = |name: &str| {
-        safe.tables()
-            .iter()
-            .find(|t| t.name() == name)
-            .unwrap()
-            .df()
-            .clone()
-    };
+    let table = |name: &str| published(&safe, name);
     let cohort = [col("level"), col("unit"), col("entry_year"), col("group")];
     // Cohorts whose row is suppressed: `spells` is null.
     let hidden = table("duration_cohorts")
@@ -259,14 +252,7 @@ fn the_profile_hides_what_the_indicators_hide_of_the_same_figures() {
     let r = report(&sample());
     let config = &r.computed.effective.config;
     let safe = disclosure::apply(r.computed.tables.clone(), config, &r.hierarchy).unwrap();
-    let frame = |name: &str| {
-        safe.tables()
-            .iter()
-            .find(|t| t.name() == name)
-            .unwrap()
-            .df()
-            .clone()
-    };
+    let frame = |name: &str| published(&safe, name);
     let numerators: BTreeMap<String, Option<i64>> = {
         let df = frame("indicators")
             .lazy()
@@ -307,4 +293,14 @@ fn the_profile_hides_what_the_indicators_hide_of_the_same_figures() {
         }
     }
     assert!(groups > 1, "the sample has several groups");
+}
+
+/// The published frame of table `name`.
+fn published(safe: &forloeb::disclosure::SafeTables, name: &str) -> polars::prelude::DataFrame {
+    safe.tables()
+        .iter()
+        .find(|t| t.name() == name)
+        .unwrap_or_else(|| panic!("no table {name}"))
+        .df()
+        .clone()
 }

@@ -34,30 +34,32 @@ pub fn activation_rate(ctx: &Context<'_>) -> PolarsResult<Rows> {
 }
 
 /// Meetings in P on target days, with the municipality covering the day and the group of the
-/// meeting date.
+/// meeting date. Shared by `cancel_share` and `meetings_per_year`, so built once.
 fn meetings_in_p(ctx: &Context<'_>) -> PolarsResult<LazyFrame> {
-    let p = ctx.period;
-    let meetings = ctx
-        .extract
-        .meetings
-        .clone()
-        .lazy()
-        .with_column(col(s::DATE).cast(DataType::Int32))
-        .filter(
-            col(s::DATE)
-                .gt_eq(lit(p.start))
-                .and(col(s::DATE).lt_eq(lit(p.end))),
-        );
-    let meetings = intervals::value_on(
-        meetings,
-        s::DATE,
-        ctx.municipality_cover.clone(),
-        &[s::MUNICIPALITY],
-    )
-    .filter(col(s::MUNICIPALITY).is_not_null());
-    Ok(spells::group_on(meetings, s::DATE, ctx.extract)
-        .collect()?
-        .lazy())
+    Context::shared(&ctx.meetings_in_p, || {
+        let p = ctx.period;
+        let meetings = ctx
+            .extract
+            .meetings
+            .clone()
+            .lazy()
+            .with_column(col(s::DATE).cast(DataType::Int32))
+            .filter(
+                col(s::DATE)
+                    .gt_eq(lit(p.start))
+                    .and(col(s::DATE).lt_eq(lit(p.end))),
+            );
+        let meetings = intervals::value_on(
+            meetings,
+            s::DATE,
+            ctx.municipality_cover.clone(),
+            &[s::MUNICIPALITY],
+        )
+        .filter(col(s::MUNICIPALITY).is_not_null());
+        Ok(spells::group_on(meetings, s::DATE, ctx.extract)
+            .collect()?
+            .lazy())
+    })
 }
 
 /// `cancel_share` (§4.3): of the meetings in P on target days not cancelled by the jobcentre,
