@@ -217,9 +217,14 @@ fn expected(strata: LazyFrame) -> LazyFrame {
             (col(NUM).sum().cast(DataType::Float64) / col(DEN).sum().cast(DataType::Float64))
                 .alias(RATE),
         ]);
+    // A float sum depends on the order of its terms, and a join's output order does not repeat
+    // from run to run: sort the terms by stratum so that reruns give identical bytes.
+    let mut order: Vec<&str> = vec![MEASURE, UNIT];
+    order.extend(STRATUM);
     strata
         .join(rates, by.clone(), by, JoinArgs::new(JoinType::Left))
-        .group_by([col(MEASURE), col(UNIT)])
+        .sort(order, SortMultipleOptions::default())
+        .group_by_stable([col(MEASURE), col(UNIT)])
         .agg([
             (col(DEN).cast(DataType::Float64) * col(RATE))
                 .sum()
