@@ -161,7 +161,7 @@ fn bench(args: BenchArgs) -> Result<u8, Error> {
         ),
     }
     let mut total = 0.0;
-    println!("  {:<32} {:>9}   {:>12}", "stage", "time", "peak so far");
+    println!("  {:<32} {:>9}   {:>12}", "stage", "time", "stage peak");
     for ((stage, time), peak) in report.laps.iter().zip(&report.peaks) {
         total += time.as_secs_f64();
         let peak = peak.map_or_else(
@@ -173,7 +173,7 @@ fn bench(args: BenchArgs) -> Result<u8, Error> {
     println!("  {:<32} {total:>9.2} s", "total");
     if let Some(kib) = report.peak_rss_kib {
         println!(
-            "  peak memory (VmHWM)              {:>9.0} MiB",
+            "  peak memory of the run (VmHWM)   {:>9.0} MiB",
             kib as f64 / 1024.0
         );
     }
