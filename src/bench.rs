@@ -34,8 +34,8 @@ impl Progress for Stopwatch {
     fn done(&mut self, stage: Stage) {
         let now = Instant::now();
         self.laps.push((stage.label(), now - self.last));
-        self.peaks.push(peak_rss_kib());
-        reset_peak_rss();
+        self.peaks.push(crate::rss::peak_kib());
+        crate::rss::reset_peak();
         self.last = Instant::now();
     }
 }
@@ -100,7 +100,7 @@ pub fn bench(
         ..RunRequest::default()
     };
     // Synthesis is not part of the run: its peak is left out of the run's.
-    reset_peak_rss();
+    crate::rss::reset_peak();
     crate::run(&request, &mut watch)?;
     let peaks = watch.peaks().to_vec();
     let run_peaks = peaks
@@ -113,21 +113,6 @@ pub fn bench(
         peak_rss_kib: run_peaks.filter_map(|(p, _)| *p).max(),
         peaks,
     })
-}
-
-/// Peak resident set size from `/proc/self/status` (`VmHWM`), in KiB.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Starts a new peak: Linux sets `VmHWM` back to the current resident size when "5" is written
-/// to `clear_refs`, so that each stage's own peak can be read at its end. Where that is not
-/// possible the peaks read are the peaks so far, which the largest-lap total still gets right.
-fn reset_peak_rss() {
-    // Best effort: without it the per-stage peaks are cumulative, nothing worse.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// A fresh working folder for one benchmark under the system's temporary folder.

@@ -70,7 +70,8 @@ fn dispatch(command: Command) -> Result<u8, Error> {
                     persons: args.case_persons,
                 },
             });
-            let outcome = forloeb::run(&request, &mut ())?;
+            let mut live = forloeb::live::Live::default();
+            let outcome = forloeb::run(&request, &mut live)?;
             for w in &outcome.manifest.run.warnings {
                 eprintln!("warning: {w}");
             }
@@ -83,6 +84,7 @@ fn dispatch(command: Command) -> Result<u8, Error> {
                     case.out.display()
                 );
             }
+            live.finish("forloeb run");
             Ok(0)
         }
         Command::Spells(args) => {

@@ -36,8 +36,10 @@ impl Stage {
     }
 }
 
-/// Told when each stage of a run is done.
+/// Told when each stage of a run starts and when it is done.
 pub trait Progress {
+    /// `stage` begins (a live display names it; the benchmark's laps need only `done`).
+    fn start(&mut self, _stage: Stage) {}
     fn done(&mut self, stage: Stage);
 }
 
@@ -46,12 +48,14 @@ impl Progress for () {
     fn done(&mut self, _: Stage) {}
 }
 
-/// Runs `work` as `stage`: a failure names the stage, success is reported to `progress`.
+/// Runs `work` as `stage`: its start and success are reported to `progress`, a failure names
+/// the stage.
 pub fn staged<T, E: Into<Error>>(
     progress: &mut dyn Progress,
     stage: Stage,
     work: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, Error> {
+    progress.start(stage);
     let value = work().map_err(|e| e.into().in_stage(stage.label()))?;
     progress.done(stage);
     Ok(value)

@@ -411,3 +411,75 @@ fn bench_times_every_stage_of_a_small_synthetic_run() {
         );
     }
 }
+
+/// A run whose output is not a terminal prints no progress and no summary line: its output is
+/// what scripts and CI logs keep.
+#[test]
+fn a_run_into_a_pipe_shows_no_progress() {
+    let work = temp_dir();
+    let out = work.path().join("report");
+    let outcome = forloeb(
+        work.path(),
+        [
+            OsStr::new("run"),
+            OsStr::new("--extract"),
+            tiny().as_os_str(),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ],
+    );
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    for live in ["load and validate", "peak memory", "forloeb run:"] {
+        assert!(
+            !outcome.text.contains(live),
+            "{live} printed:\n{}",
+            outcome.describe()
+        );
+    }
+}
+
+/// On a terminal every stage is named as it runs and kept with its time when done, and the run
+/// ends with one line of time and peak memory. The terminal is the pseudo-terminal of
+/// util-linux `script` (essential on Debian and Ubuntu).
+#[test]
+fn a_run_on_a_terminal_shows_each_stage_and_a_summary() {
+    let work = temp_dir();
+    let out = work.path().join("report");
+    let bin = assert_cmd::cargo::cargo_bin("forloeb");
+    let command = format!(
+        "'{}' run --extract '{}' --out '{}'",
+        bin.display(),
+        tiny().display(),
+        out.display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .current_dir(work.path())
+        .output()
+        .expect("util-linux `script` runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for stage in [
+        "load and validate",
+        "indicators",
+        "disclosure",
+        "write tables, charts, manifest",
+    ] {
+        assert!(
+            text.contains(&format!("✓ {stage}")),
+            "{stage} not shown:\n{text}"
+        );
+    }
+    let last = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .next_back()
+        .unwrap_or("");
+    assert!(
+        last.contains("forloeb run: ")
+            && last.contains(" s, peak memory ")
+            && last.contains(" GiB"),
+        "no summary line at the end:\n{text}"
+    );
+}
