@@ -471,11 +471,7 @@ fn a_run_on_a_terminal_shows_each_stage_and_a_summary() {
             "{stage} not shown:\n{text}"
         );
     }
-    let last = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .next_back()
-        .unwrap_or("");
+    let last = text.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
     assert!(
         last.contains("forloeb run: ")
             && last.contains(" s, peak memory ")
