@@ -134,22 +134,37 @@ def period(x: dt.date, e: dt.date, year):
     return p0, p1
 
 
-def levels(src: str, keys=(), aggs=""):
-    """Pools a unit-level relation (`pid`, `mun`, `grp`, …) to the three levels, each for the
-    row's group and for `all` (forloeb's `by_levels`). `keys` are further grouping columns."""
+def levels(src: str, keys=(), sums=(), persons=()):
+    """Pools a unit-level relation (`pid`, `mun`, `grp`, value columns) to the three levels,
+    each for the row's group and for `all` (forloeb's `by_levels`); `keys` are further grouping
+    columns. `sums` are (column, output) pairs summed; `persons` are (condition column or None,
+    output) pairs counting distinct persons with a positive sum of that column (None: every
+    person of the cell). Distinct persons are counted without DISTINCT: the first grouping keeps
+    the person in every grouping set, the second counts the persons."""
     k = "".join(f", {c}" for c in keys)
+    cols = sorted({c for c, _ in sums} | {c for c, _ in persons if c})
+    inner_aggs = ", ".join(f"sum({c}) AS {c}" for c in cols)
+    inner_aggs = (", " + inner_aggs) if inner_aggs else ""
+    outer = [f"CAST(sum({c}) AS BIGINT) AS {name}" for c, name in sums]
+    outer += [f"count(*) FILTER ({c} > 0) AS {name}" if c else f"count(*) AS {name}"
+              for c, name in persons]
     return f"""
-        SELECT CASE WHEN grouping(r.code) = 0 THEN 'municipality'
-                    WHEN grouping(r.peer_group) = 0 THEN 'peer_group' ELSE 'national' END AS level,
-               CASE WHEN grouping(r.code) = 0 THEN CAST(r.code AS VARCHAR)
-                    WHEN grouping(r.peer_group) = 0 THEN r.peer_group ELSE 'DK' END AS unit,
-               CASE WHEN grouping(r.code) = 0 THEN r.name
-                    WHEN grouping(r.peer_group) = 0 THEN r.peer_group ELSE 'Danmark' END AS unit_name,
-               CASE WHEN grouping(u.grp) = 0 THEN u.grp ELSE 'all' END AS "group"{k},
-               {aggs}
-        FROM {src} u JOIN ref r ON u.mun = r.code
-        GROUP BY GROUPING SETS ((r.code, r.name, u.grp{k}), (r.code, r.name{k}),
-                                (r.peer_group, u.grp{k}), (r.peer_group{k}), (u.grp{k}), ({k[2:]}))
+        SELECT level, unit, unit_name, "group"{k}, {", ".join(outer)}
+        FROM (
+          SELECT CASE WHEN grouping(r.code) = 0 THEN 'municipality'
+                      WHEN grouping(r.peer_group) = 0 THEN 'peer_group' ELSE 'national' END AS level,
+                 CASE WHEN grouping(r.code) = 0 THEN CAST(r.code AS VARCHAR)
+                      WHEN grouping(r.peer_group) = 0 THEN r.peer_group ELSE 'DK' END AS unit,
+                 CASE WHEN grouping(r.code) = 0 THEN r.name
+                      WHEN grouping(r.peer_group) = 0 THEN r.peer_group ELSE 'Danmark' END
+                   AS unit_name,
+                 CASE WHEN grouping(u.grp) = 0 THEN u.grp ELSE 'all' END AS "group"{k}
+                 {inner_aggs}
+          FROM {src} u JOIN ref r ON u.mun = r.code
+          GROUP BY GROUPING SETS ((r.code, r.name, u.grp, u.pid{k}), (r.code, r.name, u.pid{k}),
+                                  (r.peer_group, u.grp, u.pid{k}), (r.peer_group, u.pid{k}),
+                                  (u.grp, u.pid{k}), (u.pid{k})))
+        GROUP BY ALL
     """
 
 
@@ -173,10 +188,11 @@ class Profiled:
         self.con = con
 
     def execute(self, query):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         res = self.con.execute(query)
         head = " ".join(query.split())[:70]
-        print(f"{time.perf_counter() - t:7.3f}s  {head}", file=sys.stderr)
+        print(f"{time.perf_counter() - t:7.3f}s wall {time.process_time() - c:7.3f}s cpu  {head}",
+              file=sys.stderr)
         return res
 
 
@@ -276,30 +292,36 @@ def main() -> int:
     # ---------------------------------------------------------------- spells (§1)
     # Per person in order of (start, e) a period joins the current spell when
     # start ≤ reach + gap_days + 1, reach = the largest e so far.
+    # Ordered by (start, reported start, municipality), the first period of a spell is the one
+    # whose municipality the spell takes (§1.3, CHOICES.md: the earliest period as reported,
+    # ties smallest code; a period running on X starts on X, so the earliest as reported is
+    # always among those starting on spell_start). The merge itself does not depend on the
+    # order of equal starts. `reach` before a spell's first period is the end of the previous
+    # spell (spells are disjoint and ordered), and the last spell ends on the person's largest e.
     con.execute(f"""
         CREATE TABLE spells AS
         WITH o AS (
-          SELECT pid, mun, rs, s, e,
-                 max(e) OVER (PARTITION BY pid ORDER BY s, e
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+          SELECT pid, mun, s, e,
+                 max(e) OVER (PARTITION BY pid ORDER BY s, rs, mun
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach,
+                 max(e) OVER (PARTITION BY pid) AS last_e
           FROM tp),
-        n AS (
-          SELECT *, sum(CASE WHEN reach IS NULL OR s > reach + {GAP_DAYS + 1} THEN 1 ELSE 0 END)
-                      OVER (PARTITION BY pid ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS sid
-          FROM o),
+        f AS (
+          SELECT pid, mun, s AS spell_start, reach, last_e FROM o
+          WHERE reach IS NULL OR s > reach + {GAP_DAYS + 1}),
         m AS (
-          SELECT pid, sid, min(s) AS spell_start, max(e) AS spell_end,
-                 -- municipality of the earliest period as reported (ties: smallest code)
-                 arg_min(mun, {{'rs': rs, 'mun': mun}}) AS mun
-          FROM n GROUP BY pid, sid),
-        m2 AS (SELECT *, spell_start + {ENTRY_GROUP_WINDOW} AS entry_day FROM m)
-        SELECT m.pid, m.sid, m.spell_start, m.spell_end,
+          SELECT pid, mun, spell_start,
+                 coalesce(lead(reach) OVER (PARTITION BY pid ORDER BY spell_start), last_e)
+                   AS spell_end,
+                 spell_start + {ENTRY_GROUP_WINDOW} AS entry_day
+          FROM f)
+        SELECT m.pid, m.spell_start, m.spell_end,
                CAST(m.spell_end - m.spell_start + 1 AS INTEGER) AS duration_days, m.mun,
                m.spell_start <= {X} + {GAP_DAYS} AS left_censored,
                m.spell_end + {GAP_DAYS + 1} <= {R}
                  AND (p.exit_date IS NULL OR p.exit_date > m.spell_end + {GAP_DAYS + 1}) AS closed,
                coalesce(g.grp, 'unknown') AS group_at_entry
-        FROM m2 m JOIN persons p ON m.pid = p.pid
+        FROM m JOIN persons p ON m.pid = p.pid
         ASOF LEFT JOIN gsteps g ON m.pid = g.pid AND m.entry_day >= g.d""")
     lap("spells")
 
@@ -322,7 +344,7 @@ def main() -> int:
     write("stock_duration",
           f"""SELECT * FROM ({levels(f"(SELECT pid, mun, grp, {band} AS duration_band FROM stock)",
                                      keys=["duration_band"],
-                                     aggs="count(DISTINCT pid) AS persons")})""",
+                                     persons=[(None, "persons")])})""",
           f"level, unit, unit_name, \"group\", {band_order}")
 
     # Target person-days in P as pieces on which municipality (smallest code of a covering
@@ -378,8 +400,8 @@ def main() -> int:
     write("fte",
           f"""SELECT level, unit, unit_name, "group", person_days,
                      person_days::DOUBLE / {p_days}.0 AS fte, persons
-              FROM ({levels("pieces", aggs="sum(days) AS person_days, "
-                                           "count(DISTINCT pid) AS persons")})""",
+              FROM ({levels("pieces", sums=[("days", "person_days")],
+                            persons=[(None, "persons")])})""",
           'level, unit, unit_name, "group"')
     lap("stock_fte")
 
@@ -505,17 +527,15 @@ def main() -> int:
                CASE WHEN measure <> 'activation_rate' THEN {hi} END AS ci_hi,
                persons, persons_num
         FROM ({levels("ind_rows", keys=["measure"],
-                      aggs="CAST(sum(num) AS BIGINT) AS numerator, "
-                           "CAST(sum(den) AS BIGINT) AS denominator, "
-                           "count(DISTINCT pid) FILTER (den > 0) AS persons, "
-                           "count(DISTINCT pid) FILTER (num > 0) AS persons_num")})
+                      sums=[("num", "numerator"), ("den", "denominator")],
+                      persons=[("den", "persons"), ("num", "persons_num")])})
         WHERE denominator > 0""",
           'level, unit, unit_name, "group", measure')
     lap("indicators")
 
     if args.spells:
         write("spells", """
-            SELECT p.person_id, s.sid AS spell_id, s.spell_start, s.spell_end, s.duration_days,
+            SELECT p.person_id, s.spell_start, s.spell_end, s.duration_days,
                    s.mun AS municipality, s.left_censored, s.closed, s.group_at_entry
             FROM spells s JOIN persons p ON s.pid = p.pid""", "person_id, spell_start")
         lap("spells_out")
