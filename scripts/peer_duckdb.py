@@ -43,6 +43,12 @@ ENTRY_GROUP_WINDOW = 30
 ACTIVATION_KINDS = ["virksomhedspraktik", "loentilskud", "vejledning_opkvalificering", "nytteindsats"]
 SUPPORT_KINDS = ACTIVATION_KINDS + ["mentor"]
 Z = 1.959963984540054  # confidence 0.95
+# Assessment groups (DATA.md) as small integer codes in alphabetical order, so that the smallest
+# code is the alphabetically first group (ties on a date, MEASURES.md); `unknown` (no assessment)
+# gets the code after them. Labels are restored in the output tables.
+GROUPS = sorted(["jobparat", "aktivitetsparat", "uddannelsesparat", "aabenlyst_uddannelsesparat"])
+UNKNOWN = len(GROUPS)
+EPOCH = "DATE '1800-01-01'"  # day numbers for the as-of keys below stay positive
 # §1.6 duration bands: (label, largest k = |[spell_start, d]| in the band).
 BANDS = [("0-6m", 182), ("6-12m", 365), ("1-2y", 730), ("2-3y", 1095), ("3-5y", 1826), ("5y+", None)]
 
@@ -158,7 +164,8 @@ def levels(src: str, keys=(), sums=(), persons=()):
                  CASE WHEN grouping(r.code) = 0 THEN r.name
                       WHEN grouping(r.peer_group) = 0 THEN r.peer_group ELSE 'Danmark' END
                    AS unit_name,
-                 CASE WHEN grouping(u.grp) = 0 THEN u.grp ELSE 'all' END AS "group"{k}
+                 CASE WHEN grouping(u.grp) = 0 THEN {group_label("u.grp")} ELSE 'all' END
+                   AS "group"{k}
                  {inner_aggs}
           FROM {src} u JOIN ref r ON u.mun = r.code
           GROUP BY GROUPING SETS ((r.code, r.name, u.grp, u.pid{k}), (r.code, r.name, u.pid{k}),
@@ -166,6 +173,25 @@ def levels(src: str, keys=(), sums=(), persons=()):
                                   (u.grp, u.pid{k}), (u.pid{k})))
         GROUP BY ALL
     """
+
+
+def group_code(column: str) -> str:
+    return "CASE " + " ".join(f"WHEN {column} = '{g}' THEN {i}" for i, g in enumerate(GROUPS)) + " END"
+
+
+def group_label(column: str) -> str:
+    return ("CASE " + " ".join(f"WHEN {column} = {i} THEN '{g}'" for i, g in enumerate(GROUPS))
+            + f" WHEN {column} = {UNKNOWN} THEN 'unknown' END")
+
+
+def asof_key(day: str, code: str) -> str:
+    """As-of key of a group change point: day × 8 + (7 − code), so that of several decisions on
+    one day the as-of join (largest key ≤ day × 8 + 7) takes the smallest code."""
+    return f"(CAST({day} - {EPOCH} AS BIGINT) * 8 + (7 - {code}))"
+
+
+def probe_key(day: str) -> str:
+    return f"(CAST({day} - {EPOCH} AS BIGINT) * 8 + 7)"
 
 
 def wilson(num: str, den: str) -> str:
@@ -263,13 +289,13 @@ def main() -> int:
           WHERE b.benefit IN ({sql_list(TARGET_BENEFITS)}) AND b.start <= {R})
         WHERE s <= e""")
     # group(d) as change points: assessments dated ≤ R and before exit; ties on a date: the
-    # alphabetically first group.
+    # alphabetically first group, by the as-of key (no aggregation needed).
     con.execute(f"""
         CREATE TABLE gsteps AS
-        SELECT p.pid, a.date AS d, min(a."group") AS grp
-        FROM {src['assessments']} a JOIN persons p ON a.person_id = p.person_id
-        WHERE a.date <= {R} AND (p.exit_date IS NULL OR a.date < p.exit_date)
-        GROUP BY ALL""")
+        SELECT pid, d, grp, {asof_key("d", "grp")} AS k FROM (
+          SELECT p.pid, a.date AS d, CAST({group_code('a."group"')} AS TINYINT) AS grp
+          FROM {src['assessments']} a JOIN persons p ON a.person_id = p.person_id
+          WHERE a.date <= {R} AND (p.exit_date IS NULL OR a.date < p.exit_date))""")
     # Support interventions (activation kinds and mentor), cut like the periods.
     con.execute(f"""
         CREATE TABLE support AS
@@ -313,16 +339,16 @@ def main() -> int:
           SELECT pid, mun, spell_start,
                  coalesce(lead(reach) OVER (PARTITION BY pid ORDER BY spell_start), last_e)
                    AS spell_end,
-                 spell_start + {ENTRY_GROUP_WINDOW} AS entry_day
+                 {probe_key(f"spell_start + {ENTRY_GROUP_WINDOW}")} AS entry_key
           FROM f)
         SELECT m.pid, m.spell_start, m.spell_end,
                CAST(m.spell_end - m.spell_start + 1 AS INTEGER) AS duration_days, m.mun,
                m.spell_start <= {X} + {GAP_DAYS} AS left_censored,
                m.spell_end + {GAP_DAYS + 1} <= {R}
                  AND (p.exit_date IS NULL OR p.exit_date > m.spell_end + {GAP_DAYS + 1}) AS closed,
-               coalesce(g.grp, 'unknown') AS group_at_entry
+               coalesce(g.grp, {UNKNOWN}) AS group_at_entry
         FROM m JOIN persons p ON m.pid = p.pid
-        ASOF LEFT JOIN gsteps g ON m.pid = g.pid AND m.entry_day >= g.d""")
+        ASOF LEFT JOIN gsteps g ON m.pid = g.pid AND m.entry_key >= g.k""")
     lap("spells")
 
     # ---------------------------------------------------------------- stock on R and fte (§3)
@@ -331,11 +357,11 @@ def main() -> int:
     con.execute(f"""
         CREATE TABLE stock AS
         SELECT c.pid, c.mun, c.spell_start, CAST({R} - c.spell_start + 1 AS INTEGER) AS days_on,
-               coalesce(g.grp, 'unknown') AS grp
-        FROM (SELECT t.pid, t.mun, sp.spell_start, {R} AS r
+               coalesce(g.grp, {UNKNOWN}) AS grp
+        FROM (SELECT t.pid, t.mun, sp.spell_start, {probe_key(R)} AS r
               FROM (SELECT pid, min(mun) AS mun FROM tp WHERE e = {R} GROUP BY pid) t
               JOIN spells sp ON sp.pid = t.pid AND sp.spell_end = {R}) c
-        ASOF LEFT JOIN gsteps g ON c.pid = g.pid AND c.r >= g.d""")
+        ASOF LEFT JOIN gsteps g ON c.pid = g.pid AND c.r >= g.k""")
     band = "CASE " + " ".join(
         f"WHEN days_on <= {hi} THEN '{name}'" for name, hi in BANDS if hi is not None
     ) + f" ELSE '{BANDS[-1][0]}' END"
@@ -392,11 +418,14 @@ def main() -> int:
         act AS (
           SELECT DISTINCT cov.pid, cov.b
           FROM cov JOIN act_p a ON cov.pid = a.pid AND a.s <= cov.b AND cov.b <= a.e)
-        SELECT cov.pid, cov.mun, coalesce(g.grp, 'unknown') AS grp,
-               CAST(cov.nb - cov.b AS BIGINT) AS days,
-               CASE WHEN act.b IS NOT NULL THEN CAST(cov.nb - cov.b AS BIGINT) ELSE 0 END AS act_days
-        FROM cov LEFT JOIN act ON cov.pid = act.pid AND cov.b = act.b
-        ASOF LEFT JOIN gsteps g ON cov.pid = g.pid AND cov.b >= g.d""")
+        SELECT c.pid, c.mun, coalesce(g.grp, {UNKNOWN}) AS grp, c.days, c.act_days
+        FROM (
+          SELECT cov.pid, cov.mun, {probe_key("cov.b")} AS bk,
+                 CAST(cov.nb - cov.b AS BIGINT) AS days,
+                 CASE WHEN act.b IS NOT NULL THEN CAST(cov.nb - cov.b AS BIGINT) ELSE 0 END
+                   AS act_days
+          FROM cov LEFT JOIN act ON cov.pid = act.pid AND cov.b = act.b) c
+        ASOF LEFT JOIN gsteps g ON c.pid = g.pid AND c.bk >= g.k""")
     write("fte",
           f"""SELECT level, unit, unit_name, "group", person_days,
                      person_days::DOUBLE / {p_days}.0 AS fte, persons
@@ -415,16 +444,19 @@ def main() -> int:
         SELECT CAST(year(spell_start) AS INTEGER) AS entry_year, group_at_entry AS grp,
                duration_days AS t, closed, pid
         FROM spells WHERE NOT left_censored""")
-    con.execute("""
+    con.execute(f"""
         CREATE TABLE km_cohorts AS
-        SELECT entry_year, CASE WHEN grouping(grp) = 0 THEN grp ELSE 'all' END AS grp,
-               count(*) AS spells, count(DISTINCT pid) AS persons,
-               count(*) FILTER (closed) AS events
-        FROM km_pop GROUP BY GROUPING SETS ((entry_year, grp), (entry_year))""")
+        SELECT entry_year, grp, sum(spells) AS spells, count(*) AS persons,
+               sum(events) AS events
+        FROM (
+          SELECT entry_year, CASE WHEN grouping(grp) = 0 THEN grp ELSE -1 END AS grp, pid,
+                 count(*) AS spells, count(*) FILTER (closed) AS events
+          FROM km_pop GROUP BY GROUPING SETS ((entry_year, grp, pid), (entry_year, pid)))
+        GROUP BY ALL""")
     con.execute("""
         CREATE TABLE km_table AS
         WITH d AS (
-          SELECT entry_year, CASE WHEN grouping(grp) = 0 THEN grp ELSE 'all' END AS grp, t,
+          SELECT entry_year, CASE WHEN grouping(grp) = 0 THEN grp ELSE -1 END AS grp, t,
                  count(*) AS n_t, count(*) FILTER (closed) AS d_t
           FROM km_pop GROUP BY GROUPING SETS ((entry_year, grp, t), (entry_year, t)))
         SELECT *, sum(n_t) OVER (PARTITION BY entry_year, grp ORDER BY t DESC
@@ -473,7 +505,9 @@ def main() -> int:
         f"max(hi) FILTER (h = {h}) AS s_{h}_hi" for h in HORIZONS)
     write("duration_cohorts", f"""
         SELECT 'national' AS level, 'DK' AS unit, 'Danmark' AS unit_name,
-               c.entry_year, c.grp AS "group", c.spells, c.persons, c.events,
+               c.entry_year,
+               CASE WHEN c.grp = -1 THEN 'all' ELSE {group_label("c.grp")} END AS "group",
+               c.spells, c.persons, c.events,
                c.spells - c.events AS censored, m.median_days, hz.* EXCLUDE (entry_year, grp)
         FROM km_cohorts c
         LEFT JOIN (SELECT entry_year, grp, CAST(min(t) AS INTEGER) AS median_days FROM km_steps
@@ -534,9 +568,10 @@ def main() -> int:
     lap("indicators")
 
     if args.spells:
-        write("spells", """
+        write("spells", f"""
             SELECT p.person_id, s.spell_start, s.spell_end, s.duration_days,
-                   s.mun AS municipality, s.left_censored, s.closed, s.group_at_entry
+                   s.mun AS municipality, s.left_censored, s.closed,
+                   {group_label("s.group_at_entry")} AS group_at_entry
             FROM spells s JOIN persons p ON s.pid = p.pid""", "person_id, spell_start")
         lap("spells_out")
 
