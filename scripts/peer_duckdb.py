@@ -143,35 +143,39 @@ def period(x: dt.date, e: dt.date, year):
 def levels(src: str, keys=(), sums=(), persons=()):
     """Pools a unit-level relation (`pid`, `mun`, `grp`, value columns) to the three levels,
     each for the row's group and for `all` (forloeb's `by_levels`); `keys` are further grouping
-    columns. `sums` are (column, output) pairs summed; `persons` are (condition column or None,
-    output) pairs counting distinct persons with a positive sum of that column (None: every
-    person of the cell). Distinct persons are counted without DISTINCT: the first grouping keeps
-    the person in every grouping set, the second counts the persons."""
-    k = "".join(f", {c}" for c in keys)
-    cols = sorted({c for c, _ in sums} | {c for c, _ in persons if c})
-    inner_aggs = ", ".join(f"sum({c}) AS {c}" for c in cols)
-    inner_aggs = (", " + inner_aggs) if inner_aggs else ""
+    columns. `sums` are (column, output) pairs summed; `persons` are (column or None, output)
+    pairs counting the distinct persons with a positive sum of that column (None: every person
+    of the cell). Distinct persons are counted without DISTINCT: each level is first grouped with
+    the person in its key (each from the finer one before it), then the persons are counted."""
+    k = "".join(f"{c}, " for c in keys)
+    cols = sorted({c for c, _ in sums} | {c for c, _ in persons if c}) or ["one"]
+    agg = ", ".join(f"sum({c}) AS {c}" for c in cols)
+    pick = ", ".join(cols)
     outer = [f"CAST(sum({c}) AS BIGINT) AS {name}" for c, name in sums]
     outer += [f"count(*) FILTER ({c} > 0) AS {name}" if c else f"count(*) AS {name}"
               for c, name in persons]
     return f"""
-        SELECT level, unit, unit_name, "group"{k}, {", ".join(outer)}
-        FROM (
-          SELECT CASE WHEN grouping(r.code) = 0 THEN 'municipality'
-                      WHEN grouping(r.peer_group) = 0 THEN 'peer_group' ELSE 'national' END AS level,
-                 CASE WHEN grouping(r.code) = 0 THEN CAST(r.code AS VARCHAR)
-                      WHEN grouping(r.peer_group) = 0 THEN r.peer_group ELSE 'DK' END AS unit,
-                 CASE WHEN grouping(r.code) = 0 THEN r.name
-                      WHEN grouping(r.peer_group) = 0 THEN r.peer_group ELSE 'Danmark' END
-                   AS unit_name,
-                 CASE WHEN grouping(u.grp) = 0 THEN {group_label("u.grp")} ELSE 'all' END
-                   AS "group"{k}
-                 {inner_aggs}
-          FROM {src} u JOIN ref r ON u.mun = r.code
-          GROUP BY GROUPING SETS ((r.code, r.name, u.grp, u.pid{k}), (r.code, r.name, u.pid{k}),
-                                  (r.peer_group, u.grp, u.pid{k}), (r.peer_group, u.pid{k}),
-                                  (u.grp, u.pid{k}), (u.pid{k})))
-        GROUP BY ALL
+        WITH u AS (SELECT {k}pid, mun, grp, {"1 AS one" if cols == ["one"] else pick}
+                   FROM {src}),
+        a AS (SELECT {k}u.pid, r.code, r.name, r.peer_group, u.grp, {agg}
+              FROM u JOIN ref r ON u.mun = r.code GROUP BY ALL),
+        b AS (SELECT {k}pid, code, name, peer_group, {agg} FROM a GROUP BY ALL),
+        c AS (SELECT {k}pid, peer_group, grp, {agg} FROM a GROUP BY ALL),
+        c2 AS (SELECT {k}pid, peer_group, {agg} FROM b GROUP BY ALL),
+        d AS (SELECT {k}pid, grp, {agg} FROM c GROUP BY ALL),
+        d2 AS (SELECT {k}pid, {agg} FROM c2 GROUP BY ALL),
+        pooled AS (
+          SELECT 'municipality' AS level, CAST(code AS VARCHAR) AS unit, name AS unit_name,
+                 grp, {k}{pick} FROM a
+          UNION ALL SELECT 'municipality', CAST(code AS VARCHAR), name, -1, {k}{pick} FROM b
+          UNION ALL SELECT 'peer_group', peer_group, peer_group, grp, {k}{pick} FROM c
+          UNION ALL SELECT 'peer_group', peer_group, peer_group, -1, {k}{pick} FROM c2
+          UNION ALL SELECT 'national', 'DK', 'Danmark', grp, {k}{pick} FROM d
+          UNION ALL SELECT 'national', 'DK', 'Danmark', -1, {k}{pick} FROM d2)
+        SELECT level, unit, unit_name,
+               CASE WHEN grp = -1 THEN 'all' ELSE {group_label("grp")} END AS "group",
+               {k}{", ".join(outer)}
+        FROM pooled GROUP BY level, unit, unit_name, grp{"".join(", " + c for c in keys)}
     """
 
 
