@@ -360,12 +360,16 @@ def main() -> int:
     # such a period (smallest code); their spell is the one ending on R; group = group(R).
     con.execute(f"""
         CREATE TABLE stock AS
+        WITH c AS (
+          SELECT t.pid, t.mun, sp.spell_start
+          FROM (SELECT pid, min(mun) AS mun FROM tp WHERE e = {R} GROUP BY pid) t
+          JOIN spells sp ON sp.pid = t.pid AND sp.spell_end = {R})
         SELECT c.pid, c.mun, c.spell_start, CAST({R} - c.spell_start + 1 AS INTEGER) AS days_on,
                coalesce(g.grp, {UNKNOWN}) AS grp
-        FROM (SELECT t.pid, t.mun, sp.spell_start, {probe_key(R)} AS r
-              FROM (SELECT pid, min(mun) AS mun FROM tp WHERE e = {R} GROUP BY pid) t
-              JOIN spells sp ON sp.pid = t.pid AND sp.spell_end = {R}) c
-        ASOF LEFT JOIN gsteps g ON c.pid = g.pid AND c.r >= g.k""")
+        FROM c LEFT JOIN (
+          -- every change point is dated ≤ R: group(R) is the one with the largest as-of key
+          SELECT g.pid, arg_max(g.grp, g.k) AS grp
+          FROM gsteps g SEMI JOIN c ON g.pid = c.pid GROUP BY g.pid) g ON g.pid = c.pid""")
     band = "CASE " + " ".join(
         f"WHEN days_on <= {hi} THEN '{name}'" for name, hi in BANDS if hi is not None
     ) + f" ELSE '{BANDS[-1][0]}' END"
@@ -406,30 +410,37 @@ def main() -> int:
         WHERE a.act AND a.e >= {P0} AND a.s <= {P1}""")
     con.execute(f"""
         CREATE TABLE pieces AS
-        WITH b AS (
-          SELECT pid, s AS b FROM tu UNION SELECT pid, e + 1 FROM tu
-          UNION SELECT pid, s FROM act_p UNION SELECT pid, e + 1 FROM act_p
-          UNION SELECT g.pid, g.d FROM gsteps g SEMI JOIN (SELECT DISTINCT pid FROM tu) t
-                                                 ON g.pid = t.pid
-                WHERE g.d > {P0} AND g.d <= {P1}),
+        WITH who AS (SELECT DISTINCT pid FROM tu),
+        gp AS (SELECT g.* FROM gsteps g SEMI JOIN who ON g.pid = who.pid),
+        b AS (
+          -- boundaries; `g` = the group from that day on where an assessment sets it (several
+          -- on one day: the smallest code); P0 carries the group of the latest assessment ≤ P0
+          SELECT pid, b, min(g) AS g FROM (
+            SELECT pid, s AS b, NULL::TINYINT AS g FROM tu
+            UNION ALL SELECT pid, e + 1, NULL FROM tu
+            UNION ALL SELECT pid, s, NULL FROM act_p
+            UNION ALL SELECT pid, e + 1, NULL FROM act_p
+            UNION ALL SELECT pid, d, grp FROM gp WHERE d > {P0} AND d <= {P1}
+            UNION ALL SELECT who.pid, {P0}, a.grp FROM who LEFT JOIN (
+              SELECT pid, arg_max(grp, k) AS grp FROM gp WHERE d <= {P0} GROUP BY pid) a
+              ON a.pid = who.pid)
+          GROUP BY pid, b),
         seg AS (
-          SELECT pid, b, lead(b) OVER (PARTITION BY pid ORDER BY b) AS nb FROM b),
+          SELECT pid, b, lead(b) OVER w AS nb,
+                 last_value(g IGNORE NULLS) OVER (w ROWS UNBOUNDED PRECEDING) AS grp
+          FROM b WINDOW w AS (PARTITION BY pid ORDER BY b)),
         cov AS (
-          SELECT seg.pid, seg.b, seg.nb, min(tu.mun) AS mun
+          SELECT seg.pid, seg.b, seg.nb, seg.grp, min(tu.mun) AS mun
           FROM seg JOIN tu ON seg.pid = tu.pid AND tu.s <= seg.b AND seg.b <= tu.e
           WHERE seg.nb IS NOT NULL
           GROUP BY ALL),
         act AS (
           SELECT DISTINCT cov.pid, cov.b
           FROM cov JOIN act_p a ON cov.pid = a.pid AND a.s <= cov.b AND cov.b <= a.e)
-        SELECT c.pid, c.mun, coalesce(g.grp, {UNKNOWN}) AS grp, c.days, c.act_days
-        FROM (
-          SELECT cov.pid, cov.mun, {probe_key("cov.b")} AS bk,
-                 CAST(cov.nb - cov.b AS BIGINT) AS days,
-                 CASE WHEN act.b IS NOT NULL THEN CAST(cov.nb - cov.b AS BIGINT) ELSE 0 END
-                   AS act_days
-          FROM cov LEFT JOIN act ON cov.pid = act.pid AND cov.b = act.b) c
-        ASOF LEFT JOIN gsteps g ON c.pid = g.pid AND c.bk >= g.k""")
+        SELECT cov.pid, cov.mun, coalesce(cov.grp, {UNKNOWN}) AS grp,
+               CAST(cov.nb - cov.b AS BIGINT) AS days,
+               CASE WHEN act.b IS NOT NULL THEN CAST(cov.nb - cov.b AS BIGINT) ELSE 0 END AS act_days
+        FROM cov LEFT JOIN act ON cov.pid = act.pid AND cov.b = act.b""")
     write("fte",
           f"""SELECT level, unit, unit_name, "group", person_days,
                      person_days::DOUBLE / {p_days}.0 AS fte, persons
