@@ -461,13 +461,12 @@ def main() -> int:
         FROM spells WHERE NOT left_censored""")
     con.execute(f"""
         CREATE TABLE km_cohorts AS
-        SELECT entry_year, grp, sum(spells) AS spells, count(*) AS persons,
-               sum(events) AS events
-        FROM (
-          SELECT entry_year, CASE WHEN grouping(grp) = 0 THEN grp ELSE -1 END AS grp, pid,
-                 count(*) AS spells, count(*) FILTER (closed) AS events
-          FROM km_pop GROUP BY GROUPING SETS ((entry_year, grp, pid), (entry_year, pid)))
-        GROUP BY ALL""")
+        SELECT entry_year, grp, count(*) AS spells, count(DISTINCT pid) AS persons,
+               count(*) FILTER (closed) AS events
+        FROM km_pop GROUP BY entry_year, grp
+        UNION ALL
+        SELECT entry_year, -1, count(*), count(DISTINCT pid), count(*) FILTER (closed)
+        FROM km_pop GROUP BY entry_year""")
     con.execute("""
         CREATE TABLE km_table AS
         WITH d AS (
