@@ -32,7 +32,8 @@ STEPS = ["ingest", "spells", "stock_fte", "km", "indicators", "total"]
 
 
 def timed(cmd, cwd):
-    """Runs `cmd` under /usr/bin/time -v; returns (wall seconds, peak RSS bytes, output)."""
+    """Runs `cmd` under /usr/bin/time -v; returns (wall seconds, peak RSS bytes, CPU seconds
+    (user + system), output)."""
     proc = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=cwd, capture_output=True,
                           text=True)
     err = proc.stderr
@@ -44,7 +45,9 @@ def timed(cmd, cwd):
     for part in wall.split(":"):
         seconds = seconds * 60 + float(part)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
-    return seconds, rss_kb * 1024, proc.stdout + err
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): (\S+)", err).group(1))
+              for k in ("User", "System"))
+    return seconds, rss_kb * 1024, cpu, proc.stdout + err
 
 
 def gib(b):
@@ -76,19 +79,21 @@ def main() -> int:
             if not args.no_forloeb:
                 out = work / f"forloeb-{i}"
                 # Run from the empty work folder: no ./forloeb.toml changes the configuration.
-                w, rss, _ = timed([str(forloeb), "run", "--extract", str(extract),
-                                   "--out", str(out), *year], cwd=work)
-                runs["forloeb"].append((w, rss))
-                print(f"run {i + 1}: forloeb {w:8.2f} s {gib(rss)}", flush=True)
+                w, rss, cpu, _ = timed([str(forloeb), "run", "--extract", str(extract),
+                                        "--out", str(out), *year], cwd=work)
+                runs["forloeb"].append((w, rss, cpu))
+                print(f"run {i + 1}: forloeb {w:8.2f} s wall {cpu:8.2f} s CPU {gib(rss)}",
+                      flush=True)
                 if i < args.runs - 1:
                     shutil.rmtree(out)
             out = work / f"peer-{i}"
-            w, rss, _ = timed([sys.executable, str(ROOT / "scripts" / "peer_duckdb.py"),
-                               "--extract", str(extract), "--out", str(out),
-                               "--threads", str(args.threads), *year], cwd=work)
-            runs["peer"].append((w, rss))
+            w, rss, cpu, _ = timed([sys.executable, str(ROOT / "scripts" / "peer_duckdb.py"),
+                                    "--extract", str(extract), "--out", str(out),
+                                    "--threads", str(args.threads), *year], cwd=work)
+            runs["peer"].append((w, rss, cpu))
             steps.append(json.loads((out / "timings.json").read_text())["seconds"])
-            print(f"run {i + 1}: peer    {w:8.2f} s {gib(rss)}", flush=True)
+            print(f"run {i + 1}: peer    {w:8.2f} s wall {cpu:8.2f} s CPU {gib(rss)}",
+                  flush=True)
             if i < args.runs - 1:
                 shutil.rmtree(out)
 
@@ -102,23 +107,25 @@ def main() -> int:
                  "--peer", str(work / f"peer-{last}"),
                  "--report", str(work / f"forloeb-{last}")]).returncode
 
-        med = {k: (statistics.median(w for w, _ in v), statistics.median(r for _, r in v))
+        med = {k: tuple(statistics.median(x[j] for x in v) for j in range(3))
                for k, v in runs.items() if v}
         print(f"\nextract {extract}, {args.runs} run(s) each, medians "
               f"(/usr/bin/time -v; peer with {args.threads} DuckDB threads)")
         print("peer steps (median s): " + ", ".join(
             f"{s} {statistics.median(x.get(s, 0.0) for x in steps):.2f}" for s in STEPS))
         if args.no_forloeb:
-            pw, pr = med["peer"]
-            print(f"peer: {pw:.2f} s wall, {gib(pr)} peak RSS")
+            pw, pr, pc = med["peer"]
+            print(f"peer: {pw:.2f} s wall, {pc:.2f} s CPU, {gib(pr)} peak RSS")
             return 0
-        (fw, fr), (pw, pr) = med["forloeb"], med["peer"]
+        (fw, fr, fc), (pw, pr, pc) = med["forloeb"], med["peer"]
         rt, rr = fw / pw, fr / pr
         print(f"\n{'':14}{'forloeb':>12}{'peer':>12}{'forloeb/peer':>14}{'goal':>10}")
         print(f"{'wall time':14}{fw:>10.2f} s{pw:>10.2f} s{rt:>13.1f}x{'<= 4x':>10}"
               f"  {'met' if rt <= TIME_GOAL else 'not met'}")
         print(f"{'peak RSS':14}{gib(fr):>12}{gib(pr):>12}{rr:>13.1f}x{'<= 2.5x':>10}"
               f"  {'met' if rr <= RSS_GOAL else 'not met'}")
+        print(f"{'CPU (u+s)':14}{fc:>10.2f} s{pc:>10.2f} s{fc / pc:>13.1f}x"
+              f"{'':>10}  (for reference: wall time depends on the machine's load)")
         print("compare_peer: " + ("all published cells equal" if status == 0
                                   else "DIFFERENCES (see above)"))
         return 0 if status == 0 else 1
