@@ -116,6 +116,7 @@ def bounds(con, extract: Path, src):
         with open(toml, "rb") as f:
             given = tomllib.load(f)
     x, e = given.get("extract_start"), given.get("extract_end")
+    x, e = (dt.date.fromisoformat(v) if isinstance(v, str) else v for v in (x, e))
     if x is None:
         x = con.execute(f"SELECT min(start) FROM {src['benefit_periods']}").fetchone()[0]
     if e is None:
