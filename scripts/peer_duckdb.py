@@ -239,14 +239,15 @@ def main() -> int:
                          "against `forloeb spells`")
     args = ap.parse_args()
 
-    t_start = time.perf_counter()
-    timings = {}
-    last = [t_start]
+    t_start, c_start = time.perf_counter(), time.process_time()
+    timings, cpu = {}, {}
+    last = [t_start, c_start]
 
     def lap(step):
-        now = time.perf_counter()
+        now, now_cpu = time.perf_counter(), time.process_time()
         timings[step] = round(now - last[0], 3)
-        last[0] = now
+        cpu[step] = round(now_cpu - last[1], 3)
+        last[0], last[1] = now, now_cpu
 
     args.out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(os.environ.get("PEER_DATABASE", ":memory:"))
@@ -591,9 +592,10 @@ def main() -> int:
         lap("spells_out")
 
     timings["total"] = round(time.perf_counter() - t_start, 3)
+    cpu["total"] = round(time.process_time() - c_start, 3)
     info = {"extract": str(args.extract), "extract_start": str(x), "extract_end": str(e),
             "period": f"{p0}..{p1}", "threads": args.threads, "duckdb": duckdb.__version__,
-            "seconds": timings}
+            "seconds": timings, "cpu_seconds": cpu}
     (out / "timings.json").write_text(json.dumps(info, indent=2) + "\n")
     print(json.dumps(timings))
     return 0
