@@ -62,6 +62,10 @@ TABLES = {
 }
 
 
+# What a text cell is trimmed of (forloeb strips whitespace; DuckDB's trim() alone only spaces).
+WHITESPACE = "chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
+
+
 def sql_list(values):
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
@@ -102,7 +106,7 @@ def source(extract: Path, table: str) -> str:
     exprs = []
     for c, t in cols.items():
         if t == "VARCHAR":
-            exprs.append(f"nullif(trim(CAST(\"{c}\" AS VARCHAR)), '') AS \"{c}\"")
+            exprs.append(f"nullif(trim(CAST(\"{c}\" AS VARCHAR), {WHITESPACE}), '') AS \"{c}\"")
         else:
             exprs.append(f"CAST(\"{c}\" AS {t}) AS \"{c}\"")
     return f"(SELECT {', '.join(exprs)} FROM {rel})"
