@@ -53,7 +53,7 @@ EPOCH = "DATE '1800-01-01'"  # day numbers for the as-of keys below stay positiv
 BANDS = [("0-6m", 182), ("6-12m", 365), ("1-2y", 730), ("2-3y", 1095), ("3-5y", 1826), ("5y+", None)]
 
 TABLES = {
-    "persons": {"person_id": "VARCHAR", "birth_year": "INTEGER", "exit_date": "DATE"},
+    "persons": {"person_id": "VARCHAR", "exit_date": "DATE"},
     "benefit_periods": {"person_id": "VARCHAR", "benefit": "VARCHAR", "start": "DATE",
                         "end": "DATE", "municipality": "INTEGER"},
     "assessments": {"person_id": "VARCHAR", "date": "DATE", "group": "VARCHAR"},
@@ -278,8 +278,7 @@ def main() -> int:
 
     # ---------------------------------------------------------------- ingest: the extract as of R
     # Reference data: municipality code, name and peer group.
-    con.execute(f"""CREATE TABLE ref AS SELECT CAST(code AS INTEGER) AS code, name,
-                    coalesce(peer_group, NULL) AS peer_group
+    con.execute(f"""CREATE TABLE ref AS SELECT CAST(code AS INTEGER) AS code, name, peer_group
                     FROM read_csv('{MUNICIPALITIES}', header = true, all_varchar = true)""")
     # persons: a dense integer id; an exit_date after R does not exist yet.
     con.execute(f"""
