@@ -62,10 +62,6 @@ TABLES = {
 }
 
 
-# What a text cell is trimmed of (forloeb strips whitespace; DuckDB's trim() alone only spaces).
-WHITESPACE = "chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
-
-
 def sql_list(values):
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
@@ -101,12 +97,16 @@ def source(extract: Path, table: str) -> str:
         types = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols.items()) + "}"
         rel = (f"read_csv('{path}', header = true, auto_detect = true, types = {types}, "
                f"dateformat = '%Y-%m-%d')")
-    # Only the columns the peer needs, cast to the contract's types; text trimmed (CHOICES.md:
-    # text cells are trimmed, an empty cell is null).
+    # Only the columns the peer needs, cast to the contract's types. CSV text is trimmed of
+    # whitespace and an empty cell is null (CHOICES.md); Parquet text is taken as stored, since
+    # trimming every id costs more than a typed writer's output is worth (docs/PEER.md).
     exprs = []
     for c, t in cols.items():
-        if t == "VARCHAR":
-            exprs.append(f"nullif(trim(CAST(\"{c}\" AS VARCHAR), {WHITESPACE}), '') AS \"{c}\"")
+        if t == "VARCHAR" and rel.startswith("read_csv"):
+            exprs.append(f"nullif(regexp_replace(\"{c}\", '^\\s+|\\s+$', '', 'g'), '') "
+                         f"AS \"{c}\"")
+        elif t == "VARCHAR":
+            exprs.append(f"CAST(\"{c}\" AS VARCHAR) AS \"{c}\"")
         else:
             exprs.append(f"CAST(\"{c}\" AS {t}) AS \"{c}\"")
     return f"(SELECT {', '.join(exprs)} FROM {rel})"
