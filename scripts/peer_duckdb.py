@@ -66,6 +66,10 @@ def sql_list(values):
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+def lit_path(p) -> str:
+    return "'" + str(p).replace("'", "''") + "'"
+
+
 def lit_date(d: dt.date) -> str:
     return f"DATE '{d.isoformat()}'"
 
@@ -89,13 +93,13 @@ def source(extract: Path, table: str) -> str:
             if not f.startswith((".", "_"))
             and not any(part.startswith((".", "_")) for part in Path(root).relative_to(path).parts)
         )
-        files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in parts) + "]"
+        files = "[" + ", ".join(lit_path(p) for p in parts) + "]"
         rel = f"read_parquet({files}, hive_partitioning = true, union_by_name = true)"
     elif path.suffix == ".parquet":
-        rel = f"read_parquet('{path}')"
+        rel = f"read_parquet({lit_path(path)})"
     else:
         types = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols.items()) + "}"
-        rel = (f"read_csv('{path}', header = true, auto_detect = true, types = {types}, "
+        rel = (f"read_csv({lit_path(path)}, header = true, auto_detect = true, types = {types}, "
                f"dateformat = '%Y-%m-%d')")
     # Only the columns the peer needs, cast to the contract's types. CSV text is trimmed of
     # whitespace and an empty cell is null (CHOICES.md); Parquet text is taken as stored, since
@@ -273,13 +277,13 @@ def main() -> int:
     out = args.out
 
     def write(table: str, query: str, order: str):
-        con.execute(f"COPY ({query} ORDER BY {order}) TO '{out / (table + '.parquet')}' "
+        con.execute(f"COPY ({query} ORDER BY {order}) TO {lit_path(out / (table + '.parquet'))} "
                     f"(FORMAT parquet, COMPRESSION zstd)")
 
     # ---------------------------------------------------------------- ingest: the extract as of R
     # Reference data: municipality code, name and peer group.
     con.execute(f"""CREATE TABLE ref AS SELECT CAST(code AS INTEGER) AS code, name, peer_group
-                    FROM read_csv('{MUNICIPALITIES}', header = true, all_varchar = true)""")
+                    FROM read_csv({lit_path(MUNICIPALITIES)}, header = true, all_varchar = true)""")
     # persons: a dense integer id; an exit_date after R does not exist yet.
     con.execute(f"""
         CREATE TABLE persons AS
