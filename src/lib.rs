@@ -131,17 +131,17 @@ fn prepare(request: &RunRequest, progress: &mut dyn Progress) -> Result<Prepared
         let effective = Effective::new(&config, period)?;
         Ok::<_, Error>((extract, report, effective))
     })?;
-    let (as_of_r, spells) = staged(progress, Stage::Spells, || {
-        let as_of_r = extract.as_of(effective.period.end)?;
-        let spells = spells::build(&as_of_r, &config)?;
-        Ok::<_, Error>((as_of_r, spells))
-    })?;
     let source = Source {
         start: extract.start,
         end: extract.end,
-        inputs: extract.inputs,
-        sha256: extract.sha256,
+        inputs: extract.inputs.clone(),
+        sha256: extract.sha256.clone(),
     };
+    let (as_of_r, spells) = staged(progress, Stage::Spells, || {
+        let as_of_r = extract.into_as_of(effective.period.end)?;
+        let spells = spells::build(&as_of_r, &config)?;
+        Ok::<_, Error>((as_of_r, spells))
+    })?;
     Ok(Prepared {
         reference,
         source,

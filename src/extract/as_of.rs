@@ -5,9 +5,9 @@ use polars::lazy::dsl::{max_horizontal, min_horizontal};
 use polars::prelude::*;
 
 use crate::dates::Day;
-use crate::schema as s;
+use crate::schema::{self as s, TableSpec};
 
-use super::Extract;
+use super::{codes, Extract};
 
 impl Extract {
     /// The extract as seen on reference date `r` (MEASURES.md, general conventions): data
@@ -24,49 +24,65 @@ impl Extract {
     ///   starting on exit_date still counts), and the rest are summed per person and month
     ///   (several employers).
     ///
-    /// Afterwards `self.end == r`, and `person_id` is a dense UInt32 (the rank of the text id,
-    /// which `persons` keeps as `person_key`), so that every later join, window and as-of join
-    /// is on integers.
+    /// Afterwards `self.end == r`, `person_id` is the dense UInt32 of the loaded extract (the
+    /// rank of the text id, which `persons` keeps as `person_key`) and coded columns are text
+    /// again.
     pub fn as_of(&self, r: Day) -> PolarsResult<Extract> {
+        self.clone().into_as_of(r)
+    }
+
+    /// [`Extract::as_of`], dropping each table of the loaded extract as soon as its view is
+    /// built, so that the two are never held in memory together.
+    pub fn into_as_of(mut self, r: Day) -> PolarsResult<Extract> {
         let (x, r_lit) = (
             lit(self.start).cast(DataType::Date),
             lit(r).cast(DataType::Date),
         );
-        let persons = self
-            .persons
-            .clone()
+        let persons = std::mem::take(&mut self.persons)
             .lazy()
             .sort([s::PERSON_ID], SortMultipleOptions::default())
-            .with_row_index(ID, None)
             .with_column(
                 when(col(s::EXIT_DATE).gt(r_lit.clone()))
                     .then(lit(NULL).cast(DataType::Date))
                     .otherwise(col(s::EXIT_DATE))
                     .alias(s::EXIT_DATE),
             )
-            .rename([s::PERSON_ID, ID], [s::PERSON_KEY, s::PERSON_ID], true)
             .collect()?;
-        let exits = persons.clone().lazy().select([
-            col(s::PERSON_KEY),
-            col(s::PERSON_ID).alias(ID),
-            col(s::EXIT_DATE),
-        ]);
-        // Rows with the integer id in place of the text id, and the person's exit_date.
-        let with_exit = |df: &DataFrame| {
-            df.clone()
-                .lazy()
-                .join(
-                    exits.clone(),
-                    [col(s::PERSON_ID)],
-                    [col(s::PERSON_KEY)],
-                    JoinArgs::new(JoinType::Inner),
+        let persons = persons
+            .clone()
+            .lazy()
+            .select(codes::as_text(&persons, &s::PERSONS))
+            .collect()?;
+        let exits = persons
+            .clone()
+            .lazy()
+            .select([col(s::PERSON_ID), col(s::EXIT_DATE)]);
+        // Rows with the person's exit_date, in the order the rest of the pipeline has always
+        // seen them (that of a hash join on the ids, which probes with the longer side): the
+        // table's own order when it has more rows than persons, else by person.
+        let with_exit = |df: DataFrame| {
+            let mut args = JoinArgs::new(JoinType::Inner);
+            args.maintain_order = MaintainOrderJoin::Left;
+            let by_person = df.height() <= persons.height();
+            let lf = df.lazy().join(
+                exits.clone(),
+                [col(s::PERSON_ID)],
+                [col(s::PERSON_ID)],
+                args,
+            );
+            if by_person {
+                lf.sort(
+                    [s::PERSON_ID],
+                    SortMultipleOptions::default().with_maintain_order(true),
                 )
-                .with_column(col(ID).alias(s::PERSON_ID))
+            } else {
+                lf
+            }
         };
         let before_exit = |c: &str| col(s::EXIT_DATE).is_null().or(col(c).lt(col(s::EXIT_DATE)));
-        let periods = |df: &DataFrame| -> PolarsResult<DataFrame> {
+        let periods = |df: DataFrame, spec: &TableSpec| -> PolarsResult<DataFrame> {
             let exit_eve = (col(s::EXIT_DATE).cast(DataType::Int32) - lit(1)).cast(DataType::Date);
-            let mut cols = columns(df);
+            let mut cols = codes::as_text(&df, spec);
             cols.push(col(s::REPORTED_START));
             with_exit(df)
                 .with_column(col(s::START).alias(s::REPORTED_START))
@@ -83,14 +99,15 @@ impl Extract {
                 .select(cols)
                 .collect()
         };
-        let dated = |df: &DataFrame, c: &str, from: Option<Expr>| -> PolarsResult<DataFrame> {
+        let dated = |df: DataFrame, spec: &TableSpec, c: &str, from: Option<Expr>| {
             let mut keep = col(c).lt_eq(r_lit.clone()).and(before_exit(c));
             if let Some(from) = from {
                 keep = keep.and(col(c).gt_eq(from));
             }
-            with_exit(df).filter(keep).select(columns(df)).collect()
+            let cols = codes::as_text(&df, spec);
+            with_exit(df).filter(keep).select(cols).collect()
         };
-        let paid_hours = with_exit(&self.paid_hours)
+        let paid_hours = with_exit(std::mem::take(&mut self.paid_hours))
             .filter(
                 col(s::MONTH)
                     .lt_eq(r_lit.clone())
@@ -108,17 +125,34 @@ impl Extract {
             ])
             .sort([s::PERSON_ID, s::MONTH], SortMultipleOptions::default())
             .collect()?;
+        let benefit_periods = periods(
+            std::mem::take(&mut self.benefit_periods),
+            &s::BENEFIT_PERIODS,
+        )?;
+        let assessments = dated(
+            std::mem::take(&mut self.assessments),
+            &s::ASSESSMENTS,
+            s::DATE,
+            None,
+        )?;
+        let interventions = periods(std::mem::take(&mut self.interventions), &s::INTERVENTIONS)?;
+        let meetings = dated(
+            std::mem::take(&mut self.meetings),
+            &s::MEETINGS,
+            s::DATE,
+            Some(x.clone()),
+        )?;
         Ok(Extract {
             persons,
-            benefit_periods: periods(&self.benefit_periods)?,
-            assessments: dated(&self.assessments, s::DATE, None)?,
-            interventions: periods(&self.interventions)?,
-            meetings: dated(&self.meetings, s::DATE, Some(x.clone()))?,
+            benefit_periods,
+            assessments,
+            interventions,
+            meetings,
             paid_hours,
             start: self.start,
             end: r,
-            inputs: self.inputs.clone(),
-            sha256: self.sha256.clone(),
+            inputs: self.inputs,
+            sha256: self.sha256,
         })
     }
 
@@ -140,17 +174,6 @@ impl Extract {
         .drop(by_name([s::PERSON_KEY], true, false))
     }
 }
-
-/// Every column of `df`, in order: what a table keeps after its working columns are used.
-fn columns(df: &DataFrame) -> Vec<Expr> {
-    df.get_column_names()
-        .iter()
-        .map(|c| col(c.as_str()))
-        .collect()
-}
-
-/// Working column: the integer person id while it replaces the text id.
-const ID: &str = "__id";
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,9 @@
 //! date R).
 
 mod as_of;
+mod codes;
 mod discover;
+mod ids;
 mod read;
 mod rows;
 mod summary;
@@ -25,11 +27,14 @@ use crate::schema::{TableSpec, TABLES};
 pub use crate::validation::{Finding, ValidationReport, Warning};
 pub use discover::{InputFile, EXTRACT_TOML};
 
-use rows::{PART, ROW};
+use rows::Origin;
 
 /// A validated extract. Columns per DATA.md with the contract's dtypes (dates as Polars `Date`,
 /// `birth_year` and `municipality` Int32, hours Float64); optional columns are always present
-/// (null where absent from the files).
+/// (null where absent from the files). Two differences keep it small:
+/// - `person_id` is already the dense UInt32 of `as_of` (the rank of the text id among the
+///   persons), in every table; `persons` keeps the text id as `person_key`;
+/// - coded text columns are Enums of their code list; `as_of` turns them back into text.
 #[derive(Debug, Clone)]
 pub struct Extract {
     pub persons: DataFrame,
@@ -58,34 +63,44 @@ pub fn inspect(dir: &Path) -> Result<(Option<Extract>, ValidationReport), Error>
     let sources = discover::discover(dir, &mut report)?;
     let given = discover::read_extract_toml(dir, &mut report)?;
     let mut frames: Vec<Option<DataFrame>> = vec![None; TABLES.len()];
-    // Per table, the relative paths of its part files, indexed by the `PART` column.
-    let mut part_names: Vec<Vec<String>> = vec![Vec::new(); TABLES.len()];
+    // Per table, where its rows came from.
+    let mut origins: Vec<Origin> = vec![Origin::default(); TABLES.len()];
+    // Per table, its rows whose person_id is not one of persons (listed among the row rules).
+    let mut unknown: Vec<Vec<Finding>> = vec![Vec::new(); TABLES.len()];
     let mut rows_per_file: Vec<(String, u64)> = Vec::new();
     for source in &sources {
         let mut parts = Vec::new();
-        for (index, part) in (0u32..).zip(&source.parts) {
-            if let Some(df) = read::read_part(source.spec, part, index, &mut report)? {
+        for part in &source.parts {
+            if let Some(df) = read::read_part(source.spec, part, &mut report)? {
                 rows_per_file.push((part.rel.clone(), df.height() as u64));
                 parts.push(df);
             }
         }
-        if parts.len() == source.parts.len() {
-            let i = table_index(source.spec.name);
-            part_names[i] = source.parts.iter().map(|p| p.rel.clone()).collect();
-            frames[i] = Some(match parts.len() {
-                1 => parts.remove(0),
-                _ => concat(
-                    parts.into_iter().map(|p| p.lazy()).collect::<Vec<_>>(),
-                    UnionArgs::default(),
-                )?
-                .collect()?,
-            });
+        if parts.len() < source.parts.len() {
+            continue;
         }
+        let i = table_index(source.spec.name);
+        let heights: Vec<u64> = parts.iter().map(|p| p.height() as u64).collect();
+        origins[i] = Origin::new(
+            source.parts.iter().map(|p| p.rel.clone()).collect(),
+            &heights,
+        );
+        let df = concat_parts(parts, &source.spec)?;
+        let df = match (i, &frames[0]) {
+            (0, _) => ids::number_persons(df)?,
+            (_, Some(persons)) => {
+                let (df, findings) = ids::number_rows(df, persons, source.spec, &origins[i])?;
+                unknown[i] = findings;
+                df
+            }
+            (_, None) => df,
+        };
+        frames[i] = Some(df);
     }
     let Some((x, e)) = discover::bounds(given, &frames, &mut report)? else {
         return Ok((None, report));
     };
-    validate::check_rows(&frames, &part_names, e, &mut report)?;
+    validate::check_rows(&frames, &origins, unknown, e, &mut report)?;
     if frames.iter().all(Option::is_some) {
         summary::summarise(&frames, &mut report)?;
     }
@@ -95,7 +110,6 @@ pub fn inspect(dir: &Path) -> Result<(Option<Extract>, ValidationReport), Error>
     let (inputs, sha256) = discover::fingerprint(dir, &rows_per_file)?;
     let mut tables = frames
         .into_iter()
-        .map(|f| f.map(|df| df.drop_many([ROW, PART])))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| Error::Internal("a table is missing".into()))?
         .into_iter();
@@ -113,6 +127,33 @@ pub fn inspect(dir: &Path) -> Result<(Option<Extract>, ValidationReport), Error>
         sha256,
     };
     Ok((Some(extract), report))
+}
+
+/// The parts of a table one after the other. A coded column stays encoded only where every
+/// part could encode it; otherwise it is text in all of them.
+fn concat_parts(mut parts: Vec<DataFrame>, spec: &TableSpec) -> PolarsResult<DataFrame> {
+    if parts.len() == 1 {
+        return Ok(parts.remove(0));
+    }
+    let mixed = parts.iter().any(|p| {
+        p.columns()
+            .iter()
+            .any(|c| c.dtype() != parts[0].column(c.name()).map_or(c.dtype(), |f| f.dtype()))
+    });
+    concat(
+        parts
+            .into_iter()
+            .map(|p| match mixed {
+                true => {
+                    let text = codes::as_text(&p, spec);
+                    p.lazy().select(text)
+                }
+                false => p.lazy(),
+            })
+            .collect::<Vec<_>>(),
+        UnionArgs::default(),
+    )?
+    .collect()
 }
 
 /// Reads and validates `dir`; an invalid extract is an error carrying the whole report.

@@ -8,174 +8,269 @@ use polars::prelude::*;
 use crate::schema::{ColType, TableSpec};
 use crate::validation::{Finding, ValidationReport};
 
+use super::codes;
 use super::discover::{Format, Part};
-use super::rows::{find, PART, ROW};
+use super::rows::{find, Origin};
 
 /// The part's rows with every contract column in its contract type (nulls where a value did not
-/// convert), plus `ROW` and `PART` (= `index`). `None` when the part cannot be used at all
-/// (unreadable or a required column missing); the reason is in `report`.
+/// convert). `None` when the part cannot be used at all (unreadable or a required column
+/// missing); the reason is in `report`.
+///
+/// Coded columns come encoded (see `codes`) unless the part holds a value outside the list,
+/// which must then stay as written for the summary.
 pub fn read_part(
     spec: TableSpec,
     part: &Part,
-    index: u32,
     report: &mut ValidationReport,
 ) -> PolarsResult<Option<DataFrame>> {
-    let raw = match scan(part).and_then(|lf| lf.collect()) {
-        Ok(df) => df,
+    let unreadable = |report: &mut ValidationReport, e: PolarsError| {
+        report.file_problem(
+            spec.name,
+            &part.rel,
+            &format!("could not be read ({})", first_line(&e.to_string())),
+            format!("a well-formed {} file", format_name(part.format)),
+        );
+    };
+    let schema = match scan(part).and_then(|mut lf| lf.collect_schema()) {
+        Ok(schema) => schema,
         Err(e) => {
-            report.file_problem(
-                spec.name,
-                &part.rel,
-                &format!("could not be read ({})", first_line(&e.to_string())),
-                format!("a well-formed {} file", format_name(part.format)),
-            );
+            unreadable(report, e);
             return Ok(None);
         }
     };
-    // Partition columns from folder names (`key=value`) are text, validated like CSV fields.
-    let hive: Vec<Expr> = part
-        .hive
-        .iter()
-        .filter(|(key, _)| raw.column(key).is_err())
-        .map(|(key, value)| lit(value.as_str()).alias(key.as_str()))
-        .collect();
-    let raw = if hive.is_empty() {
-        raw
-    } else {
-        raw.lazy().with_columns(hive).collect()?
-    };
-    let names: Vec<String> = raw
-        .get_column_names()
-        .iter()
+    let names: Vec<String> = schema
+        .iter_names()
         .map(|n| n.to_string())
-        .filter(|n| n != ROW)
+        .chain(
+            part.hive
+                .iter()
+                .map(|(key, _)| key.clone())
+                .filter(|key| schema.get(key).is_none()),
+        )
         .collect();
+    let missing: Vec<_> = spec
+        .columns
+        .iter()
+        .filter(|c| c.required && !names.iter().any(|n| n == c.name))
+        .collect();
+    let converted = if missing.is_empty() {
+        // One pass converts every column and evaluates every check as a boolean column; the
+        // file is only read again for the (rare) offending rows, to show their values.
+        let raw = raw_schema(&schema, part);
+        let checks = checks(spec, &raw);
+        let mut typed = convert_all(spec, part, &schema, &raw, &checks, true);
+        if let Ok(df) = &typed {
+            if checks
+                .iter()
+                .any(|c| c.kind == Kind::Code && any(df, &c.flag_name()))
+            {
+                typed = convert_all(spec, part, &schema, &raw, &checks, false);
+            }
+        }
+        match typed {
+            Ok(df) => Some((df, checks)),
+            Err(e) => {
+                unreadable(report, e);
+                return Ok(None);
+            }
+        }
+    } else {
+        // The file is invalid anyway: read it whole to tell an unreadable one apart.
+        if let Err(e) = scan(part).and_then(|lf| lf.collect()) {
+            unreadable(report, e);
+            return Ok(None);
+        }
+        None
+    };
     for extra in names.iter().filter(|n| spec.column(n).is_none()) {
         report.warn(format!(
             "[{}] {}: unknown column `{extra}` ignored",
             spec.name, part.rel
         ));
     }
-    let mut usable = true;
-    for c in spec.columns.iter().filter(|c| c.required) {
-        if !names.iter().any(|n| n == c.name) {
-            report.push(Finding {
-                table: spec.name,
-                file: part.rel.clone(),
-                column: Some(c.name.to_owned()),
-                problem: "missing".into(),
-                expected: format!(
-                    "a column `{}` ({}) in the header; columns found: {}",
-                    c.name,
-                    c.ty.expectation(),
-                    names.join(", ")
-                ),
-                examples: Vec::new(),
-                total: 1,
-            });
-            usable = false;
-        }
+    for c in &missing {
+        report.push(Finding {
+            table: spec.name,
+            file: part.rel.clone(),
+            column: Some(c.name.to_owned()),
+            problem: "missing".into(),
+            expected: format!(
+                "a column `{}` ({}) in the header; columns found: {}",
+                c.name,
+                c.ty.expectation(),
+                names.join(", ")
+            ),
+            examples: Vec::new(),
+            total: 1,
+        });
     }
-    if !usable {
+    let Some((df, checks)) = converted else {
         return Ok(None);
-    }
-    // One pass converts every column and evaluates every check as a boolean column; the raw
-    // text is only looked at again for the (rare) offending rows, to show their values.
-    let schema = raw.schema().clone();
-    let mut exprs = vec![col(ROW), lit(index).alias(PART)];
-    let mut typed = vec![col(ROW), col(PART)];
-    let mut checks: Vec<(String, &'static str, String, String)> = Vec::new();
-    for c in spec.columns {
-        let Some(dtype) = schema.get(c.name) else {
-            typed.push(lit(NULL).cast(target(c.ty)).alias(c.name));
-            continue;
-        };
-        let raw_value = cleaned(c.name, dtype);
-        let value = convert(raw_value.clone(), dtype, c.ty);
-        let mut check = |flag: Expr, kind: &str, problem: String, expected: String| {
-            let name = format!("__check_{kind}_{}", c.name);
-            exprs.push(flag.alias(name.as_str()));
-            checks.push((name, c.name, problem, expected));
-        };
-        if c.required {
-            check(
-                raw_value.clone().is_null(),
-                "empty",
-                "is empty".into(),
-                format!("a value ({})", c.ty.expectation()),
-            );
-        }
-        if c.ty != ColType::Str || dtype != &DataType::String {
-            check(
-                raw_value.clone().is_not_null().and(value.clone().is_null()),
-                "parse",
-                format!("is not {}", c.ty.expectation()),
-                c.ty.expectation().to_owned(),
-            );
-        }
-        if let Some(codes) = c.codes {
-            check(
-                value.clone().is_not_null().and(
-                    crate::schema::is_one_of(value.clone(), Series::new("codes".into(), codes))
-                        .not(),
-                ),
-                "code",
-                "is not a known code".into(),
-                format!("one of {}", codes.join(", ")),
-            );
-        }
-        exprs.push(value.alias(c.name));
-        typed.push(col(c.name));
-    }
-    let checked = raw.clone().lazy().select(exprs).collect()?;
-    let parts = [part.rel.clone()];
-    for (flag, column, problem, expected) in &checks {
-        let mask = checked.column(flag)?.bool()?.clone();
-        if !mask.any() {
+    };
+    let origin = Origin::new(vec![part.rel.clone()], &[df.height() as u64]);
+    for check in &checks {
+        if !any(&df, &check.flag_name()) {
             continue;
         }
         // The offending rows with their values as written in the file.
-        let hits = raw
-            .filter(&mask)?
-            .lazy()
-            .with_column(lit(0u32).alias(PART))
-            .select([col(PART), col(ROW), col(*column)])
-            .collect()?;
         for f in find(
-            hits.lazy(),
-            lit(true),
-            col(*column),
+            with_hive(scan(part)?, part, &schema),
+            check.flag.clone(),
+            col(check.column),
             spec.name,
-            column,
-            problem,
-            expected,
-            &parts,
+            check.column,
+            &check.problem,
+            &check.expected,
+            &origin,
         )? {
             report.push(f);
         }
     }
-    drop(raw);
-    Ok(Some(checked.lazy().select(typed).collect()?))
+    let typed: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+    Ok(Some(df.select(typed)?))
+}
+
+/// What a check looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Empty,
+    Parse,
+    Code,
+}
+
+/// One rule on one column of a part: `flag` holds on the offending rows of the raw frame.
+struct Check {
+    column: &'static str,
+    kind: Kind,
+    flag: Expr,
+    problem: String,
+    expected: String,
+}
+
+impl Check {
+    fn flag_name(&self) -> String {
+        format!("__check_{:?}_{}", self.kind, self.column)
+    }
+}
+
+/// The raw frame's schema with the partition columns (text) that the file itself lacks.
+fn raw_schema(schema: &Schema, part: &Part) -> Schema {
+    let mut schema = schema.clone();
+    for (key, _) in &part.hive {
+        if schema.get(key).is_none() {
+            schema.with_column(key.as_str().into(), DataType::String);
+        }
+    }
+    schema
+}
+
+/// The checks of every contract column present, in the order their findings are listed.
+fn checks(spec: TableSpec, schema: &Schema) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for c in spec.columns {
+        let Some(dtype) = schema.get(c.name) else {
+            continue;
+        };
+        let raw_value = cleaned(c.name, dtype);
+        let value = convert(raw_value.clone(), dtype, c.ty);
+        if c.required {
+            checks.push(Check {
+                column: c.name,
+                kind: Kind::Empty,
+                flag: raw_value.clone().is_null(),
+                problem: "is empty".into(),
+                expected: format!("a value ({})", c.ty.expectation()),
+            });
+        }
+        if c.ty != ColType::Str || dtype != &DataType::String {
+            checks.push(Check {
+                column: c.name,
+                kind: Kind::Parse,
+                flag: raw_value.clone().is_not_null().and(value.clone().is_null()),
+                problem: format!("is not {}", c.ty.expectation()),
+                expected: c.ty.expectation().to_owned(),
+            });
+        }
+        if let Some(codes) = c.codes {
+            checks.push(Check {
+                column: c.name,
+                kind: Kind::Code,
+                flag: value
+                    .clone()
+                    .is_not_null()
+                    .and(crate::schema::is_one_of(value, Series::new("codes".into(), codes)).not()),
+                problem: "is not a known code".into(),
+                expected: format!("one of {}", codes.join(", ")),
+            });
+        }
+    }
+    checks
+}
+
+/// The part (whose file has `schema`, and with its partition columns `raw`) with every contract
+/// column converted (coded ones encoded when `compact`) and a boolean column per check.
+fn convert_all(
+    spec: TableSpec,
+    part: &Part,
+    schema: &Schema,
+    raw: &Schema,
+    checks: &[Check],
+    compact: bool,
+) -> PolarsResult<DataFrame> {
+    let mut exprs = Vec::new();
+    for c in spec.columns {
+        let value = match raw.get(c.name) {
+            Some(dtype) => convert(cleaned(c.name, dtype), dtype, c.ty),
+            None => lit(NULL).cast(target(c.ty)),
+        };
+        let value = match c.codes {
+            Some(codes) if compact => codes::encode(value, codes),
+            _ => value,
+        };
+        exprs.push(value.alias(c.name));
+    }
+    for check in checks {
+        exprs.push(check.flag.clone().alias(check.flag_name()));
+    }
+    Ok(with_hive(scan(part)?, part, schema)
+        .select(exprs)
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
+/// Whether the boolean column `name` holds anywhere.
+fn any(df: &DataFrame, name: &str) -> bool {
+    df.column(name)
+        .ok()
+        .and_then(|c| c.bool().ok())
+        .is_some_and(|b| b.any())
+}
+
+/// Partition columns from folder names (`key=value`) are text, validated like CSV fields.
+fn with_hive(lf: LazyFrame, part: &Part, schema: &Schema) -> LazyFrame {
+    let hive: Vec<Expr> = part
+        .hive
+        .iter()
+        .filter(|(key, _)| schema.get(key).is_none())
+        .map(|(key, value)| lit(value.as_str()).alias(key.as_str()))
+        .collect();
+    if hive.is_empty() {
+        lf
+    } else {
+        lf.with_columns(hive)
+    }
 }
 
 fn scan(part: &Part) -> PolarsResult<LazyFrame> {
     let path = PlRefPath::new(part.path.to_string_lossy().as_ref());
-    let row_index = Some(RowIndex {
-        name: ROW.into(),
-        offset: 1,
-    });
     match part.format {
         Format::Csv => LazyCsvReader::new(path)
             .with_has_header(true)
             // Everything as text: the conversion below reports each value that does not parse.
             .with_infer_schema_length(Some(0))
-            .with_row_index(row_index)
             .finish(),
         Format::Parquet => {
-            let mut args = ScanArgsParquet {
-                row_index,
-                ..Default::default()
-            };
+            let mut args = ScanArgsParquet::default();
             // Partition columns are added from the folder names below, as text to be validated.
             args.hive_options.enabled = Some(false);
             LazyFrame::scan_parquet(path, args)
