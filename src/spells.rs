@@ -9,8 +9,14 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::dates::Day;
 use crate::extract::Extract;
-use crate::intervals::{self, DAY, MERGE_ID};
+use crate::intervals::{self, DAY};
 use crate::schema::{self as s, spell as sp};
+
+/// Working columns of [`build`]: the running largest end (packed with the person), whether a
+/// period starts a spell, and the row number among spells.
+const REACH: &str = "__reach";
+const NEW: &str = "__new";
+const ROW: &str = "__row";
 
 /// Spells of one report (built from `Extract::as_of(R)`, so E = R). One row per spell:
 /// `person_id` (UInt32, see `Extract::as_of`), `spell_id` (Int32, 1, 2, … per person in time order), `spell_start`,
@@ -42,17 +48,27 @@ pub fn target_periods(extract: &Extract, config: &Config) -> LazyFrame {
 /// `group(d)` as a step function (MEASURES.md §1.5): change points `(person_id, day, group)` from
 /// the assessments; on a date with several decisions the alphabetically first group holds.
 /// Before a person's first assessment (no change point) the group is `unknown`.
+///
+/// How: one sort by person, day and group and the first row of every person and day, which is
+/// cheaper than a group-by taking the minimum text.
 pub fn group_steps(extract: &Extract) -> LazyFrame {
+    let first = col(s::PERSON_ID)
+        .neq_missing(col(s::PERSON_ID).shift(lit(1)))
+        .or(col(DAY).neq_missing(col(DAY).shift(lit(1))));
     extract
         .assessments
         .clone()
         .lazy()
-        .group_by([
+        .select([
             col(s::PERSON_ID),
             col(s::DATE).cast(DataType::Int32).alias(DAY),
+            col(s::GROUP),
         ])
-        .agg([col(s::GROUP).min()])
-        .sort([s::PERSON_ID, DAY], SortMultipleOptions::default())
+        .sort(
+            [s::PERSON_ID, DAY, s::GROUP],
+            SortMultipleOptions::default(),
+        )
+        .filter(first)
 }
 
 /// `group(day)` for the i32 day column `day` of each row, `unknown` without an assessment.
@@ -71,30 +87,63 @@ pub fn group_on(lf: LazyFrame, day: &str, extract: &Extract) -> LazyFrame {
 /// 4. closed when `spell_end + gap_days + 1 ≤ E` and no `exit_date ≤ spell_end + gap_days + 1`;
 /// 5. `group_at_entry` = group of the latest assessment dated `≤ spell_start +
 ///    entry_group_window_days`, else `unknown`.
+///
+/// How: one sort of the periods by person, start, reported start and municipality makes every
+/// spell a run of consecutive rows whose first row is its earliest period as reported (a
+/// period starting after the spell's start was reported on its start, later than the first
+/// row's). Which periods merge does not depend on the order of equal starts. The running
+/// largest end is one cumulative maximum over `person · 2³² + end`, which never reaches back
+/// into an earlier person: no window per person and no group-by.
 pub fn build(extract: &Extract, config: &Config) -> PolarsResult<Spells> {
     let gap = config.gap_days;
     let (x, e): (Day, Day) = (extract.start, extract.end);
-    let merged = intervals::merge_ids(
-        target_periods(extract, config),
-        &[s::PERSON_ID],
-        s::START,
-        s::END,
-        gap,
-        &[s::MUNICIPALITY],
-    )?
-    .group_by([col(s::PERSON_ID), col(MERGE_ID).alias(sp::SPELL_ID)])
-    .agg([
-        col(s::START).min().alias(sp::SPELL_START),
-        col(s::END).max().alias(sp::SPELL_END),
-        col(s::MUNICIPALITY)
-            // The earliest period as reported: periods running on X all start on X in the
-            // report's view.
-            .sort_by(
-                [col(s::REPORTED_START), col(s::MUNICIPALITY)],
-                SortMultipleOptions::default(),
-            )
-            .first(),
-    ]);
+    // `person · 2³² + (day − i32::MIN)`: ordered by person, then day.
+    let packed = |day: Expr| {
+        col(s::PERSON_ID).cast(DataType::Int64) * lit(1i64 << 32)
+            + (day.cast(DataType::Int64) - lit(i64::from(i32::MIN)))
+    };
+    let unpacked = |v: Expr| (v % lit(1i64 << 32) + lit(i64::from(i32::MIN))).cast(DataType::Int32);
+    let reach = col(REACH).shift(lit(1));
+    let merged = target_periods(extract, config)
+        .sort(
+            [s::PERSON_ID, s::START, s::REPORTED_START, s::MUNICIPALITY],
+            SortMultipleOptions::default(),
+        )
+        .with_column(packed(col(s::END)).cum_max(false).alias(REACH))
+        // A new spell where the reach so far (an earlier person's is smaller than any day of
+        // this one) ends more than `gap_days` before the start.
+        .with_column(
+            reach
+                .clone()
+                .is_null()
+                .or(packed(col(s::START)).gt(reach + lit(gap + 1)))
+                .alias(NEW),
+        )
+        // The reach at the last row of each spell is its end.
+        .with_column(
+            when(col(NEW).shift(lit(-1)).fill_null(true))
+                .then(col(REACH))
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .fill_null_with_strategy(FillNullStrategy::Backward(None))
+                .alias(REACH),
+        )
+        .filter(col(NEW))
+        .with_row_index(ROW, None)
+        .select([
+            col(s::PERSON_ID),
+            // 1, 2, … from the person's first spell on.
+            (col(ROW).cast(DataType::Int64)
+                - when(col(s::PERSON_ID).neq_missing(col(s::PERSON_ID).shift(lit(1))))
+                    .then(col(ROW).cast(DataType::Int64))
+                    .otherwise(lit(NULL).cast(DataType::Int64))
+                    .fill_null_with_strategy(FillNullStrategy::Forward(None))
+                + lit(1i64))
+            .cast(DataType::Int32)
+            .alias(sp::SPELL_ID),
+            col(s::START).alias(sp::SPELL_START),
+            unpacked(col(REACH)).alias(sp::SPELL_END),
+            col(s::MUNICIPALITY),
+        ]);
     let exits = extract.persons.clone().lazy().select([
         col(s::PERSON_ID),
         col(s::EXIT_DATE).cast(DataType::Int32).alias("__exit"),

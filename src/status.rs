@@ -9,12 +9,15 @@
 //! read from the registers at fixed lags, as jobindsats does.
 //!
 //! How: the whole hierarchy is one step function per person. Every candidate interval (benefit
-//! periods, months with paid hours, `[exit_date, ∞)`) gets the key `rank · 100 + alphabetical
-//! position`, so "lowest rank, ties alphabetical" is "smallest key", which
-//! `intervals::cover_steps` computes once; any number of status look-ups are then backward as-of
-//! joins. No person-day rows.
+//! periods, months with paid hours, `[exit_date, ∞)`) carries its status; in the order of the
+//! hierarchy (`rank · 100 + alphabetical position`, smallest first) "lowest rank, ties
+//! alphabetical" is "first in that order", which [`steps`] computes once; any number of status
+//! look-ups are then backward as-of joins. No person-day rows.
+
+use std::ops::Range;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::dates;
 use crate::extract::Extract;
@@ -26,8 +29,6 @@ pub const EMPLOYMENT: &str = "employment";
 pub const SELF_SUPPORT: &str = "self_support";
 pub const DIED_EMIGRATED: &str = "died_emigrated";
 const KEY: &str = "__status_key";
-/// A day far beyond any extract: the open end of `[exit_date, ∞)`.
-const FOREVER: i32 = 1_000_000;
 
 /// Rank of a status in STAR's exit hierarchy (MEASURES.md §2): a benefit code of the contract
 /// (`schema::BENEFITS`) or one of the three statuses that are no benefit. Validation admits no
@@ -96,6 +97,7 @@ fn keys() -> PolarsResult<Vec<(&'static str, i32)>> {
 }
 
 /// The key of one status code (see [`keys`]).
+#[cfg(test)]
 fn key_of(code: &str) -> PolarsResult<i32> {
     keys()?
         .into_iter()
@@ -103,31 +105,46 @@ fn key_of(code: &str) -> PolarsResult<i32> {
         .ok_or_else(|| polars_err!(ComputeError: "`{}` is not a status", code))
 }
 
-fn keys_frame() -> PolarsResult<LazyFrame> {
-    let (codes, keys): (Vec<&str>, Vec<i32>) = keys()?.into_iter().unzip();
-    Ok(df!(KEY => keys, STATUS => codes)?.lazy())
+/// Every status code in the order of the hierarchy (smallest key first): the categories of
+/// [`status_dtype`], so that "smallest key" is "smallest category index".
+fn hierarchy() -> PolarsResult<Vec<&'static str>> {
+    let mut keys = keys()?;
+    keys.sort_unstable_by_key(|(_, key)| *key);
+    Ok(keys.into_iter().map(|(code, _)| code).collect())
 }
 
-/// The status step function of every person: change points `(person_id, day, key)`.
+/// The status codes as an Enum in hierarchy order (one byte per row, see [`hierarchy`]).
+fn status_dtype() -> PolarsResult<DataType> {
+    Ok(DataType::from_frozen_categories(FrozenCategories::new(
+        hierarchy()?,
+    )?))
+}
+
+/// The status step function of every person: change points `(person_id, day, key)` with `key`
+/// the status as an Enum in hierarchy order, null where the person is `self_support`.
+///
+/// Polars selects the candidates as small integers (status index, start, end); one sweep per
+/// person over its candidates' starts and ends in day order then tracks the statuses covering
+/// the day and emits the highest one at every change. A person has few candidates, so this
+/// replaces a union per person and status, two sorts of every interval end and three window
+/// passes over all of them.
 pub fn steps(extract: &Extract) -> PolarsResult<LazyFrame> {
-    // The chain covers every code of the contract; validation admits no other, so its null
-    // start is never the result.
-    let benefit_key =
-        s::BENEFITS
-            .iter()
-            .try_fold(lit(NULL).cast(DataType::Int32), |acc, code| {
-                Ok::<_, PolarsError>(
-                    when(col(s::BENEFIT).eq(lit(*code)))
-                        .then(lit(key_of(code)?))
-                        .otherwise(acc),
-                )
-            })?;
-    let benefits = extract.benefit_periods.clone().lazy().select([
-        col(s::PERSON_ID),
-        benefit_key.alias(KEY),
-        col(s::START).cast(DataType::Int32),
-        col(s::END).cast(DataType::Int32),
-    ]);
+    let dtype = status_dtype()?;
+    // One bit per status in `sweep`.
+    polars_ensure!(hierarchy()?.len() <= 32, ComputeError: "more than 32 statuses");
+    // Validation admits no benefit code outside the contract, and every code of the contract
+    // is a category, so the cast is exact.
+    let benefits = extract
+        .benefit_periods
+        .clone()
+        .lazy()
+        .select([
+            col(s::PERSON_ID),
+            col(s::BENEFIT).cast(dtype.clone()).alias(KEY),
+            col(s::START).cast(DataType::Int32),
+            col(s::END).cast(DataType::Int32),
+        ])
+        .collect()?;
     let employment = extract
         .paid_hours
         .clone()
@@ -135,10 +152,11 @@ pub fn steps(extract: &Extract) -> PolarsResult<LazyFrame> {
         .filter(col(s::HOURS).gt(lit(0.0)))
         .select([
             col(s::PERSON_ID),
-            lit(key_of(EMPLOYMENT)?).alias(KEY),
+            lit(EMPLOYMENT).cast(dtype.clone()).alias(KEY),
             col(s::MONTH).cast(DataType::Int32).alias(s::START),
             dates::expr::month_end(col(s::MONTH).cast(DataType::Int32)).alias(s::END),
-        ]);
+        ])
+        .collect()?;
     let gone = extract
         .persons
         .clone()
@@ -146,24 +164,180 @@ pub fn steps(extract: &Extract) -> PolarsResult<LazyFrame> {
         .filter(col(s::EXIT_DATE).is_not_null())
         .select([
             col(s::PERSON_ID),
-            lit(key_of(DIED_EMIGRATED)?).alias(KEY),
+            lit(DIED_EMIGRATED).cast(dtype.clone()).alias(KEY),
             col(s::EXIT_DATE).cast(DataType::Int32).alias(s::START),
-            lit(FOREVER).alias(s::END),
-        ]);
-    let candidates = concat([benefits, employment, gone], UnionArgs::default())?;
-    intervals::cover_steps(candidates, KEY, s::START, s::END)
+        ])
+        .collect()?;
+    let mut frames = [benefits, employment, gone];
+    for df in &mut frames {
+        df.rechunk_mut_par();
+    }
+    let sources = frames
+        .iter()
+        .map(Candidates::of)
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let persons = sources
+        .iter()
+        .filter_map(|c| c.person.iter().max())
+        .max()
+        .map_or(0, |p| *p as usize + 1);
+    let by_person: Vec<ByPerson> = sources
+        .iter()
+        .map(|c| ByPerson::new(c.person, persons))
+        .collect();
+    // Persons in slices of about equal size, swept in parallel and joined in person order.
+    let slice = persons.div_ceil(rayon::current_num_threads() * 16).max(1);
+    let parts: Vec<Changes> = (0..persons)
+        .step_by(slice)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|from| sweep(&sources, &by_person, from..persons.min(from + slice)))
+        .collect();
+    let mut all = Changes::default();
+    for part in parts {
+        all.person.extend(part.person);
+        all.day.extend(part.day);
+        all.key.extend(part.key);
+    }
+    let Changes { person, day, key } = all;
+    let key = Categorical8Chunked::from_cats_and_dtype(
+        UInt8Chunked::from_iter_options(KEY.into(), key.into_iter()),
+        dtype,
+    )
+    .into_series();
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(s::PERSON_ID.into(), person),
+        Column::new(intervals::DAY.into(), day),
+        key.into_column(),
+    ])?
+    .lazy())
+}
+
+/// Change points of a step function: person, day, status index (none: `self_support`).
+#[derive(Default)]
+struct Changes {
+    person: Vec<u32>,
+    day: Vec<i32>,
+    key: Vec<Option<u8>>,
+}
+
+/// The status change points of the persons `persons`: their candidates' starts and ends in day
+/// order, tracking per status the candidates covering the day; the status is the first in
+/// hierarchy order with any, and a change point is emitted whenever it changes.
+fn sweep(sources: &[Candidates<'_>], by_person: &[ByPerson], persons: Range<usize>) -> Changes {
+    let mut out = Changes::default();
+    // (day, status index, whether a candidate starts or ends)
+    let mut events: Vec<(i32, u8, bool)> = Vec::new();
+    for p in persons {
+        events.clear();
+        for (source, rows) in sources.iter().zip(by_person) {
+            for r in rows.of(p) {
+                events.push((source.start[r], source.key[r], true));
+                // `[exit_date, ∞)` has no end.
+                if let Some(end) = source.end.get(r) {
+                    events.push((end + 1, source.key[r], false));
+                }
+            }
+        }
+        events.sort_unstable_by_key(|e| e.0);
+        // Candidates covering the day per status, and the set of statuses with any (bit i for
+        // the i-th status of the hierarchy).
+        let (mut covering, mut active) = ([0u32; 32], 0u32);
+        let mut last: Option<Option<u8>> = None;
+        let mut i = 0;
+        while let Some(&(today, _, _)) = events.get(i) {
+            while let Some(&(_, k, starts)) = events.get(i).filter(|e| e.0 == today) {
+                let n = &mut covering[k as usize];
+                if starts {
+                    *n += 1;
+                } else {
+                    *n -= 1;
+                }
+                if *n > 0 {
+                    active |= 1 << k;
+                } else {
+                    active &= !(1 << k);
+                }
+                i += 1;
+            }
+            let value = (active != 0).then(|| active.trailing_zeros() as u8);
+            if last != Some(value) {
+                out.person.push(p as u32);
+                out.day.push(today);
+                out.key.push(value);
+                last = Some(value);
+            }
+        }
+    }
+    out
+}
+
+/// One source of candidate intervals as slices: person, status index, start and end (none for
+/// `[exit_date, ∞)`).
+struct Candidates<'a> {
+    person: &'a [u32],
+    key: &'a [u8],
+    start: &'a [i32],
+    /// Empty when the intervals have no end.
+    end: &'a [i32],
+}
+
+impl<'a> Candidates<'a> {
+    fn of(df: &'a DataFrame) -> PolarsResult<Self> {
+        let slice_i32 = |c: &str| -> PolarsResult<&'a [i32]> { df.column(c)?.i32()?.cont_slice() };
+        Ok(Self {
+            person: df.column(s::PERSON_ID)?.u32()?.cont_slice()?,
+            key: df.column(KEY)?.cat8()?.physical().cont_slice()?,
+            start: slice_i32(s::START)?,
+            end: match df.column(s::END) {
+                Ok(_) => slice_i32(s::END)?,
+                Err(_) => &[],
+            },
+        })
+    }
+}
+
+/// The rows of one source grouped by person (a counting sort on the dense person id).
+struct ByPerson {
+    /// Rows of person p: `rows[first[p]..first[p + 1]]`.
+    first: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl ByPerson {
+    fn new(person: &[u32], persons: usize) -> Self {
+        let mut first = vec![0usize; persons + 1];
+        for p in person {
+            first[*p as usize + 1] += 1;
+        }
+        for p in 0..persons {
+            first[p + 1] += first[p];
+        }
+        let mut next = first.clone();
+        let mut rows = vec![0u32; person.len()];
+        for (r, p) in (0u32..).zip(person) {
+            rows[next[*p as usize]] = r;
+            next[*p as usize] += 1;
+        }
+        Self { first, rows }
+    }
+
+    fn of(&self, p: usize) -> impl Iterator<Item = usize> + '_ {
+        self.rows[self.first[p]..self.first[p + 1]]
+            .iter()
+            .map(|r| *r as usize)
+    }
 }
 
 /// Adds `STATUS` for the i32 day column `day` of each row of `lf` (which has `person_id`).
 pub fn on(lf: LazyFrame, day: &str, steps: LazyFrame) -> PolarsResult<LazyFrame> {
     Ok(intervals::value_on(lf, day, steps, &[KEY])
-        .join(
-            keys_frame()?,
-            [col(KEY)],
-            [col(KEY)],
-            JoinArgs::new(JoinType::Left),
+        .with_column(
+            col(KEY)
+                .cast(DataType::String)
+                .fill_null(lit(SELF_SUPPORT))
+                .alias(STATUS),
         )
-        .with_column(col(STATUS).fill_null(lit(SELF_SUPPORT)))
         .drop(by_name([KEY], true, false)))
 }
 
