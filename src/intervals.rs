@@ -4,7 +4,7 @@
 //! building blocks:
 //! - [`merge_ids`]: per person, in order of `(start, end)`, number the runs of intervals that
 //!   touch within `gap` days (`start ≤ reach + gap + 1`, reach = the largest end so far). One
-//!   sort and two window expressions: O(n log n) in the number of intervals.
+//!   sort and a few vectorised passes: O(n log n) in the number of intervals.
 //! - [`union`]: the merged intervals themselves.
 //! - [`cover_steps`]: the step function "smallest key among the intervals covering day d" as
 //!   change points `(person, day, key)`; the value holds from `day` until the next change point
@@ -14,8 +14,12 @@
 //!   function is constant, by as-of joins of the pooled change points onto each step function.
 //!   Day counts then are sums of piece lengths, never rows per day.
 //! - [`value_on`]: the value of a step function on one day per row (backward as-of join).
+//!
+//! Per-person work runs on rows sorted by person as vectorised passes ([`run_starts`] and the
+//! helpers after it), never as window expressions (`over`): those evaluate a cumulative function
+//! group by group, an order of magnitude slower with a group per person.
 
-use polars::lazy::dsl::min_horizontal;
+use polars::lazy::dsl::{max_horizontal, min_horizontal};
 use polars::prelude::*;
 
 use crate::schema::PERSON_ID;
@@ -28,6 +32,9 @@ pub const TO: &str = "to";
 /// Numbers merged runs within a person (see [`merge_ids`]).
 pub const MERGE_ID: &str = "__merge";
 const ORDER: &str = "__order";
+const FIRST: &str = "__first";
+const REACH: &str = "__reach";
+const NEW_RUN: &str = "__new_run";
 const DELTA: &str = "__delta";
 /// Columns of a [`covered_steps`] step function besides `DAY` (its interval start).
 const COV_START: &str = "__cov_start";
@@ -50,31 +57,88 @@ pub fn merge_ids(
     keys.push(start);
     keys.extend_from_slice(tie_break);
     keys.extend([end, ORDER]);
-    let part: Vec<Expr> = by.iter().map(|b| col(*b)).collect();
-    Ok(lf
-        .with_row_index(ORDER, None)
-        .sort(keys, SortMultipleOptions::default())
+    Ok(merge_starts(
+        lf.with_row_index(ORDER, None)
+            .sort(keys, SortMultipleOptions::default()),
+        by,
+        start,
+        end,
+        gap,
+    )
+    .with_column(cum_sum_in_runs(col(NEW_RUN).cast(DataType::Int32), col(FIRST)).alias(MERGE_ID))
+    .drop(by_name([ORDER, FIRST, REACH, NEW_RUN], true, false)))
+}
+
+/// On rows sorted by `by` and `start`: adds [`FIRST`] (first row of its `by` group), [`REACH`]
+/// (the largest `end` of the group's earlier rows, i64) and [`NEW_RUN`] (the row starts a merged
+/// run: first of its group or `start > reach + gap + 1`).
+fn merge_starts(sorted: LazyFrame, by: &[&str], start: &str, end: &str, gap: i32) -> LazyFrame {
+    sorted
+        .with_column(run_starts(by).alias(FIRST))
+        .with_column(previous_max_in_runs(col(end), col(FIRST)).alias(REACH))
         .with_column(
-            col(end)
-                .cum_max(false)
-                .shift(lit(1))
-                .over(part.clone())?
-                .alias("__reach"),
-        )
-        .with_column(
-            (col("__reach")
+            col(REACH)
                 .is_null()
-                .or(col(start).gt(col("__reach") + lit(gap + 1))))
-            .cast(DataType::Int32)
-            .cum_sum(false)
-            .over(part)?
-            .alias(MERGE_ID),
+                .or(col(start).gt(col(REACH) + lit(i64::from(gap) + 1)))
+                .alias(NEW_RUN),
         )
-        .drop(by_name([ORDER, "__reach"], true, false)))
+}
+
+/// True on the first row of each run of rows with equal `keys` (nulls equal), in a frame
+/// sorted so that equal keys are adjacent.
+pub fn run_starts(keys: &[&str]) -> Expr {
+    // `is_null().shift(1)` is null exactly on the frame's first row.
+    let mut first = col(keys[0]).is_null().shift(lit(1)).is_null();
+    for k in keys {
+        first = first.or(col(*k).neq_missing(col(*k).shift(lit(1))));
+    }
+    first
+}
+
+/// `value` of the previous row of the same run (`first` from [`run_starts`]), null on a run's
+/// first row: `shift(1).over(run)` on sorted rows.
+pub fn previous_in_runs(value: Expr, first: Expr) -> Expr {
+    when(first).then(lit(NULL)).otherwise(value.shift(lit(1)))
+}
+
+/// `value` of the next row of the same run, null on a run's last row: `shift(-1).over(run)`
+/// on sorted rows.
+fn next_in_runs(value: Expr, first: Expr) -> Expr {
+    when(first.shift(lit(-1)).fill_null(lit(true)))
+        .then(lit(NULL))
+        .otherwise(value.shift(lit(-1)))
+}
+
+/// The running sum of `value` (integer, no nulls) within each run (`first` from
+/// [`run_starts`]): the running sum over all rows less its value just before the run began.
+/// Integer sums, so exactly `cum_sum().over(run)`, in the same dtype.
+fn cum_sum_in_runs(value: Expr, first: Expr) -> Expr {
+    let total = value.clone().cum_sum(false);
+    total.clone()
+        - when(first)
+            .then(total - value)
+            .otherwise(lit(NULL))
+            .fill_null_with_strategy(FillNullStrategy::Forward(None))
+}
+
+/// The largest `value` (i32) on the earlier rows of the same run, null on a run's first row:
+/// `cum_max().shift(1).over(run)` on sorted rows. Each row's value is offset by its run's
+/// number times 2^32, so that a later run's values exceed every earlier one and one running
+/// maximum over all rows restarts at each run.
+fn previous_max_in_runs(value: Expr, first: Expr) -> Expr {
+    let run = first.clone().cast(DataType::Int64).cum_sum(false) * lit(1i64 << 32);
+    let shifted = value.cast(DataType::Int64) + run.clone();
+    when(first)
+        .then(lit(NULL))
+        .otherwise(shifted.cum_max(false).shift(lit(1)) - run)
 }
 
 /// The union of intervals per `by` (which must include `PERSON_ID`), merging intervals that
-/// touch within `gap` days. Output: `by`, `start`, `end`, sorted.
+/// touch within `gap` (≥ 0) days. Output: `by`, `start`, `end` (i32), sorted.
+///
+/// A merged run is contiguous once the rows are sorted, so no group-by is needed: its start is
+/// its first row's, its end the largest end up to its last row (`max(reach, end)` there: the
+/// ends of the group's earlier runs all lie before this run's first start).
 pub fn union(
     lf: LazyFrame,
     by: &[&str],
@@ -82,17 +146,29 @@ pub fn union(
     end: &str,
     gap: i32,
 ) -> PolarsResult<LazyFrame> {
-    let mut group: Vec<Expr> = by.iter().map(|b| col(*b)).collect();
-    group.push(col(MERGE_ID));
-    let mut out: Vec<&str> = by.to_vec();
-    out.extend([start, end]);
     let mut sort_keys = by.to_vec();
-    sort_keys.push(start);
-    Ok(merge_ids(lf, by, start, end, gap, &[])?
-        .group_by(group)
-        .agg([col(start).min(), col(end).max()])
-        .select(out.iter().map(|c| col(*c)).collect::<Vec<_>>())
-        .sort(sort_keys, SortMultipleOptions::default()))
+    sort_keys.extend([start, end]);
+    let mut out: Vec<Expr> = by.iter().map(|b| col(*b)).collect();
+    out.extend([col(start), col(end)]);
+    Ok(merge_starts(
+        lf.sort(sort_keys, SortMultipleOptions::default()),
+        by,
+        start,
+        end,
+        gap,
+    )
+    .with_columns([
+        when(col(NEW_RUN))
+            .then(col(start))
+            .otherwise(lit(NULL))
+            .fill_null_with_strategy(FillNullStrategy::Forward(None))
+            .alias(start),
+        max_horizontal([col(end).cast(DataType::Int64), col(REACH)])?
+            .cast(DataType::Int32)
+            .alias(end),
+    ])
+    .filter(col(NEW_RUN).shift(lit(-1)).fill_null(lit(true)))
+    .select(out))
 }
 
 /// Step function "smallest `key` covering the day" of intervals `(PERSON_ID, key, start, end)`,
@@ -110,19 +186,14 @@ pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsRe
     const BIT: &str = "__bit";
     const POWER: &str = "__power";
     const MASK: &str = "__mask";
+    // The dense rank of the key among the person's keys, counted on the union's rows (sorted
+    // by person, key and start; null keys, first, get no bit).
+    let new_key = run_starts(&[PERSON_ID, key]).and(col(key).is_not_null());
     let merged = union(lf, &[PERSON_ID, key], start, end, 0)?.with_column(
-        (col(key)
-            .rank(
-                RankOptions {
-                    method: RankMethod::Dense,
-                    descending: false,
-                },
-                None,
-            )
-            .over([col(PERSON_ID)])?
-            .cast(DataType::Int32)
-            - lit(1))
-        .alias(BIT),
+        when(col(key).is_not_null())
+            .then(cum_sum_in_runs(new_key.cast(DataType::Int32), run_starts(&[PERSON_ID])) - lit(1))
+            .otherwise(lit(NULL).cast(DataType::Int32))
+            .alias(BIT),
     );
     let merged = merged.collect()?;
     let max_bit = merged.column(BIT)?.i32()?.max().unwrap_or(0);
@@ -156,12 +227,7 @@ pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsRe
         .group_by([col(PERSON_ID), col(DAY)])
         .agg([col(DELTA).sum()])
         .sort([PERSON_ID, DAY], SortMultipleOptions::default())
-        .with_column(
-            col(DELTA)
-                .cum_sum(false)
-                .over([col(PERSON_ID)])?
-                .alias(MASK),
-        )
+        .with_column(cum_sum_in_runs(col(DELTA), run_starts(&[PERSON_ID])).alias(MASK))
         .select([col(PERSON_ID), col(DAY), col(MASK)])
         .collect()?;
     // The lowest set bit of each distinct mask (few distinct values), as a lookup table.
@@ -200,23 +266,93 @@ pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsRe
 
 /// Drops change points whose value equals the previous one of the same person.
 fn dedup_steps(steps: LazyFrame, value: &str) -> PolarsResult<LazyFrame> {
-    let prev = col(value).shift(lit(1)).over([col(PERSON_ID)])?;
-    let first = col(DAY).cum_count(false).over([col(PERSON_ID)])?.eq(lit(1));
-    Ok(steps.filter(first.or(prev.clone().neq_missing(col(value)))))
+    Ok(steps.filter(run_starts(&[PERSON_ID]).or(col(value).neq_missing(col(value).shift(lit(1))))))
 }
 
-/// Joins to each row of `left` the last row of `right` with the same `by` values and
-/// `right.on ≤ left.on`. Both are sorted by (`by`, `on`) by the caller or here.
-fn asof_backward(left: LazyFrame, right: LazyFrame, on: &str, by: &[&str]) -> LazyFrame {
-    let by: Vec<PlSmallStr> = by.iter().map(|b| PlSmallStr::from(*b)).collect();
-    let mut sort_keys: Vec<PlSmallStr> = by.clone();
-    sort_keys.push(on.into());
-    let left = left.sort(sort_keys.clone(), SortMultipleOptions::default());
-    let right = right.sort(sort_keys, SortMultipleOptions::default());
+/// The values of the step function `steps` (`PERSON_ID`, `DAY`, `values`…) on day column `day`
+/// of each row of `lf`: those of the last change point on or before it (null before the first).
+/// `values` must not be columns of `lf`. Rows come out sorted by person and day.
+///
+/// With the pipeline's integer person ids (`Extract::as_of`) this is a backward as-of join on
+/// one u64 key, person × 2^32 + day + 2^31 (the key orders rows by person, then day), followed
+/// by a check that the change point found is the person's own: a plain merge of two sorted
+/// columns, several times faster than an as-of join `by` person, which first partitions both
+/// sides into a group per person. Other ids (text ids in unit tests) take the join `by` person.
+pub fn value_on(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> LazyFrame {
+    let mut lf = lf;
+    let small_ids = lf.collect_schema().is_ok_and(|schema| {
+        matches!(
+            schema.get(PERSON_ID),
+            Some(DataType::UInt8 | DataType::UInt16 | DataType::UInt32)
+        )
+    });
+    let mut keep = vec![col(PERSON_ID), col(DAY).alias(day)];
+    keep.extend(values.iter().map(|v| col(*v)));
+    let steps = steps.select(keep);
+    if small_ids {
+        asof_on_key(lf, day, steps, values)
+    } else {
+        asof_by_person(lf, day, steps)
+    }
+}
+
+/// [`value_on`] for person ids below 2^32 (`steps` already selected and named as `lf`).
+fn asof_on_key(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> LazyFrame {
+    const KEY: &str = "__asof_key";
+    const OWNER: &str = "__asof_person";
+    // A row without a day sorts first among its person's rows and is never matched.
+    let key = (col(PERSON_ID).cast(DataType::UInt64) * lit(1u64 << 32)
+        + (col(day).cast(DataType::Int64) + lit(1i64 << 31))
+            .fill_null(lit(0i64))
+            .cast(DataType::UInt64))
+    .alias(KEY);
+    let left = lf
+        .with_column(key.clone())
+        .sort([KEY], SortMultipleOptions::default());
+    let mut right_columns = vec![key, col(PERSON_ID).alias(OWNER)];
+    right_columns.extend(values.iter().map(|v| col(*v)));
+    let right = steps
+        .select(right_columns)
+        .sort([KEY], SortMultipleOptions::default());
+    let own = col(OWNER).eq(col(PERSON_ID)).and(col(day).is_not_null());
     left.join_builder()
         .with(right)
-        .left_on([col(on)])
-        .right_on([col(on)])
+        .left_on([col(KEY)])
+        .right_on([col(KEY)])
+        .how(JoinType::AsOf(Box::new(AsOfOptions {
+            strategy: AsofStrategy::Backward,
+            tolerance: None,
+            tolerance_str: None,
+            left_by: None,
+            right_by: None,
+            allow_eq: true,
+            check_sortedness: false,
+        })))
+        .finish()
+        .with_columns(
+            values
+                .iter()
+                .map(|v| {
+                    when(own.clone())
+                        .then(col(*v))
+                        .otherwise(lit(NULL))
+                        .alias(*v)
+                })
+                .collect::<Vec<_>>(),
+        )
+        .drop(by_name([KEY, OWNER], true, false))
+}
+
+/// [`value_on`] for any person ids: a backward as-of join `by` person.
+fn asof_by_person(lf: LazyFrame, day: &str, steps: LazyFrame) -> LazyFrame {
+    let by = vec![PlSmallStr::from(PERSON_ID)];
+    let sort_keys = [PERSON_ID, day];
+    let left = lf.sort(sort_keys, SortMultipleOptions::default());
+    let right = steps.sort(sort_keys, SortMultipleOptions::default());
+    left.join_builder()
+        .with(right)
+        .left_on([col(day)])
+        .right_on([col(day)])
         .how(JoinType::AsOf(Box::new(AsOfOptions {
             strategy: AsofStrategy::Backward,
             tolerance: None,
@@ -228,14 +364,6 @@ fn asof_backward(left: LazyFrame, right: LazyFrame, on: &str, by: &[&str]) -> La
         })))
         .suffix("__right")
         .finish()
-}
-
-/// The values of the step function `steps` (`PERSON_ID`, `DAY`, `values`…) on day column `day`
-/// of each row of `lf`: those of the last change point on or before it (null before the first).
-pub fn value_on(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> LazyFrame {
-    let mut keep = vec![col(PERSON_ID), col(DAY).alias(day)];
-    keep.extend(values.iter().map(|v| col(*v)));
-    asof_backward(lf, steps.select(keep), day, &[PERSON_ID])
 }
 
 /// Splits each person's window `[from, to]` (rows of `windows`: `PERSON_ID`, `FROM`, `TO`) into
@@ -266,7 +394,7 @@ pub fn pieces(windows: LazyFrame, layers: &[(LazyFrame, &str)]) -> PolarsResult<
         .unique(None, UniqueKeepStrategy::Any)
         .sort([PERSON_ID, DAY], SortMultipleOptions::default())
         .with_column(
-            (col(DAY).shift(lit(-1)).over([col(PERSON_ID)])? - lit(1))
+            (next_in_runs(col(DAY), run_starts(&[PERSON_ID])) - lit(1))
                 .fill_null(col("__wto"))
                 .alias(TO),
         )
@@ -283,12 +411,31 @@ pub fn pieces(windows: LazyFrame, layers: &[(LazyFrame, &str)]) -> PolarsResult<
 
 /// Cumulative event counts as a step function: `(PERSON_ID, DAY, value)` with `value` = the
 /// number of rows of `events` dated on or before `DAY` (i32 day column `day`).
+///
+/// Sorted by person and day, a row's count within its person is its position there, and the
+/// step of a day is the count at its last row.
 pub fn count_steps(events: LazyFrame, day: &str, value: &str) -> PolarsResult<LazyFrame> {
+    const ROW: &str = "__row";
+    let position = col(ROW).cast(DataType::Int64);
     Ok(events
-        .group_by([col(PERSON_ID), col(day).alias(DAY)])
-        .agg([len().cast(DataType::Int64).alias(value)])
+        .select([col(PERSON_ID), col(day).alias(DAY)])
         .sort([PERSON_ID, DAY], SortMultipleOptions::default())
-        .with_column(col(value).cum_sum(false).over([col(PERSON_ID)])?))
+        .with_row_index(ROW, None)
+        .with_column(run_starts(&[PERSON_ID]).alias(FIRST))
+        .with_column(
+            (position.clone() + lit(1i64)
+                - when(col(FIRST))
+                    .then(position)
+                    .otherwise(lit(NULL))
+                    .fill_null_with_strategy(FillNullStrategy::Forward(None)))
+            .alias(value),
+        )
+        .filter(
+            run_starts(&[PERSON_ID, DAY])
+                .shift(lit(-1))
+                .fill_null(lit(true)),
+        )
+        .select([col(PERSON_ID), col(DAY), col(value)]))
 }
 
 /// Adds `out` = number of events in `[from, to]` per row, from `count_steps(…, value)`:
@@ -322,18 +469,14 @@ pub fn count_in(
 /// [`covered_in`]: one change point per interval start with its end and the covered days of the
 /// person's earlier intervals.
 pub fn covered_steps(unions: LazyFrame, start: &str, end: &str) -> PolarsResult<LazyFrame> {
+    let days = (col(end) - col(start) + lit(1)).cast(DataType::Int64);
     Ok(unions
         .sort([PERSON_ID, start], SortMultipleOptions::default())
         .select([
             col(PERSON_ID),
             col(start).alias(DAY),
             col(end).alias(COV_END),
-            (col(end) - col(start) + lit(1))
-                .cast(DataType::Int64)
-                .cum_sum(false)
-                .shift_and_fill(lit(1), lit(0i64))
-                .over([col(PERSON_ID)])?
-                .alias(COV_BEFORE),
+            (cum_sum_in_runs(days.clone(), run_starts(&[PERSON_ID])) - days).alias(COV_BEFORE),
         ]))
 }
 

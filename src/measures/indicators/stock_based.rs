@@ -144,10 +144,11 @@ fn longest_passive_run(ctx: &Context<'_>) -> PolarsResult<LazyFrame> {
         ])
         .with_column(
             (col(CLIPPED_START)
-                - col(CLIPPED_END)
-                    .shift(lit(1))
-                    .over([col(s::PERSON_ID)])?
-                    .fill_null(col(WINDOW_START) - lit(1))
+                - intervals::previous_in_runs(
+                    col(CLIPPED_END),
+                    intervals::run_starts(&[s::PERSON_ID]),
+                )
+                .fill_null(col(WINDOW_START) - lit(1))
                 - lit(1))
             .alias(GAP),
         )
