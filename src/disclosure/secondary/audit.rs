@@ -12,8 +12,6 @@
 //! are independent, so we split them into connected components and reduce each on its own,
 //! which keeps the sparse rows short and the work roughly linear in the number of components.
 
-use std::collections::BTreeMap;
-
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -33,7 +31,11 @@ type Row<T> = Vec<(usize, T)>;
 /// Duplicate cells in a relation are summed, zero coefficients drop out, relations without a
 /// suppressed cell are ignored. Cell ids `>= n_cells` (or beyond `suppressed`) are a caller bug;
 /// they are treated as published cells (ignored), so the function never panics.
-pub fn determined(n_cells: usize, relations: &[Relation], suppressed: &[bool]) -> Vec<CellId> {
+pub fn determined<R: AsRef<[(CellId, i64)]>>(
+    n_cells: usize,
+    relations: &[R],
+    suppressed: &[bool],
+) -> Vec<CellId> {
     solve(n_cells, relations, suppressed, false)
 }
 
@@ -48,36 +50,61 @@ pub fn determined_rational(
     solve(n_cells, relations, suppressed, true)
 }
 
-fn solve(n_cells: usize, relations: &[Relation], supp: &[bool], rational: bool) -> Vec<CellId> {
+fn solve<R: AsRef<[(CellId, i64)]>>(
+    n_cells: usize,
+    relations: &[R],
+    supp: &[bool],
+    rational: bool,
+) -> Vec<CellId> {
     let n_cells = n_cells.min(supp.len()); // ids beyond either bound count as published
     let is_supp = |c: CellId| c < n_cells && supp[c];
     // 1. Restrict every relation to suppressed cells, sum duplicates, drop zeros and empty rows.
     let mut rows: Vec<Row<i128>> = Vec::new();
+    let mut terms: Vec<(CellId, i128)> = Vec::new();
     for rel in relations {
-        let mut sum = BTreeMap::new();
-        for &(c, v) in rel.iter().filter(|e| is_supp(e.0)) {
-            *sum.entry(c).or_insert(0i128) += i128::from(v); // < 2^59 terms: cannot overflow
+        terms.clear();
+        let restricted = rel.as_ref().iter().filter(|e| is_supp(e.0));
+        terms.extend(restricted.map(|&(c, v)| (c, i128::from(v))));
+        terms.sort_by_key(|e| e.0);
+        let mut row: Row<i128> = Vec::with_capacity(terms.len());
+        for &(c, v) in &terms {
+            match row.last_mut() {
+                Some(last) if last.0 == c => last.1 += v, // < 2^59 terms: cannot overflow
+                _ => row.push((c, v)),
+            }
         }
-        let mut row: Row<i128> = sum.into_iter().filter(|e| e.1 != 0).collect();
+        row.retain(|e| e.1 != 0);
         if !row.is_empty() {
             normalize(&mut row); // cannot fail: entries are below 2^122 in magnitude
             rows.push(row);
         }
     }
-    // 2. Union-find: suppressed cells sharing a relation are in one component.
-    let mut parent: Vec<usize> = (0..n_cells).collect();
+    // 2. Union-find: suppressed cells sharing a relation are in one component. The cells are
+    // numbered in order of first appearance (`slot[c]` = 1 + that number, 0 for none), so
+    // that the work follows the rows, not `n_cells`: the repair loop calls this every round
+    // on a few components of a large report.
+    let mut slot = vec![0usize; n_cells];
+    let mut ids: Vec<CellId> = Vec::new();
+    for &(c, _) in rows.iter().flatten() {
+        if slot[c] == 0 {
+            ids.push(c);
+            slot[c] = ids.len();
+        }
+    }
+    let at = |c: CellId| slot[c] - 1;
+    let mut parent: Vec<usize> = (0..ids.len()).collect();
     for row in &rows {
-        let first = find(&mut parent, row[0].0);
+        let first = find(&mut parent, at(row[0].0));
         for &(c, _) in &row[1..] {
-            let r = find(&mut parent, c);
+            let r = find(&mut parent, at(c));
             parent[r] = first;
         }
     }
     // Group rows by component, in order of first appearance (deterministic for a given input).
-    let mut comp_of_root = vec![usize::MAX; n_cells];
+    let mut comp_of_root = vec![usize::MAX; ids.len()];
     let mut comps: Vec<(Vec<CellId>, Vec<Row<i128>>)> = Vec::new();
     for row in rows {
-        let root = find(&mut parent, row[0].0);
+        let root = find(&mut parent, at(row[0].0));
         if comp_of_root[root] == usize::MAX {
             comp_of_root[root] = comps.len();
             comps.push(Default::default());
@@ -87,15 +114,18 @@ fn solve(n_cells: usize, relations: &[Relation], supp: &[bool], rational: bool) 
         comp.1.push(row);
     }
     // 3./4. Reduce each component on local columns (ascending with the cell id).
-    let mut local = vec![0usize; n_cells];
+    let mut local = vec![0usize; ids.len()];
     let mut out: Vec<CellId> = Vec::new();
     for (mut cells, rows) in comps {
         cells.sort_unstable();
         cells.dedup();
-        cells.iter().enumerate().for_each(|(i, &c)| local[c] = i);
+        cells
+            .iter()
+            .enumerate()
+            .for_each(|(i, &c)| local[at(c)] = i);
         let rows = rows
             .into_iter()
-            .map(|r| r.into_iter().map(|(c, v)| (local[c], v)).collect());
+            .map(|r| r.into_iter().map(|(c, v)| (local[at(c)], v)).collect());
         out.extend(
             solve_component(cells.len(), rows.collect(), rational)
                 .iter()
@@ -153,8 +183,15 @@ fn singles<T>(basis: &[Row<T>]) -> Vec<usize> {
 trait Scalar: Clone {
     fn is_zero(&self) -> bool;
     fn is_unit(&self) -> bool;
-    /// Eliminate column `col` from `t` with pivot row `p` (both nonzero there); `None` on overflow.
-    fn combine(t: &[(usize, Self)], p: &[(usize, Self)], col: usize) -> Option<Row<Self>>;
+    /// Eliminate column `col` from `t` with pivot row `p` (both nonzero there) into `out`
+    /// (a buffer the caller reuses, so elimination does not allocate a row per step); `None`
+    /// on overflow.
+    fn combine(
+        t: &[(usize, Self)],
+        p: &[(usize, Self)],
+        col: usize,
+        out: &mut Row<Self>,
+    ) -> Option<()>;
 }
 
 fn entry<T>(row: &[(usize, T)], col: usize) -> Option<&T> {
@@ -163,13 +200,15 @@ fn entry<T>(row: &[(usize, T)], col: usize) -> Option<&T> {
         .map(|i| &row[i].1)
 }
 
-/// Sparse `f(t_k, p_k)` over the union of columns, dropping zeros; `None` if `f` overflows.
+/// Sparse `f(t_k, p_k)` over the union of columns into `out`, dropping zeros; `None` if `f`
+/// overflows.
 fn merge<T: Scalar>(
     t: &[(usize, T)],
     p: &[(usize, T)],
     f: impl Fn(Option<&T>, Option<&T>) -> Option<T>,
-) -> Option<Row<T>> {
-    let mut out = Vec::with_capacity(t.len() + p.len());
+    out: &mut Row<T>,
+) -> Option<()> {
+    out.clear();
     let (mut i, mut j) = (0, 0);
     loop {
         let (col, v) = match (t.get(i), p.get(j)) {
@@ -185,7 +224,7 @@ fn merge<T: Scalar>(
                 j += 1;
                 (b.0, f(None, Some(&b.1))?)
             }
-            _ => return Some(out),
+            _ => return Some(()),
         };
         if !v.is_zero() {
             out.push((col, v));
@@ -200,9 +239,16 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
     a
 }
 
-/// Divide an integer row by the gcd of its entries (keeps numbers small).
+/// Divide an integer row by the gcd of its entries (keeps numbers small). Stops at a gcd of 1,
+/// the common case (most rows hold a ±1), since 128-bit remainders are slow.
 fn normalize(row: &mut [(usize, i128)]) -> Option<()> {
-    let g = row.iter().fold(0, |g, e| gcd(g, e.1.unsigned_abs()));
+    let mut g = 0;
+    for e in row.iter() {
+        g = gcd(g, e.1.unsigned_abs());
+        if g == 1 {
+            return Some(());
+        }
+    }
     if g > 1 {
         let g = i128::try_from(g).ok()?;
         row.iter_mut().for_each(|e| e.1 /= g);
@@ -218,16 +264,21 @@ impl Scalar for i128 {
         self.unsigned_abs() == 1
     }
     /// Fraction-free: `t = (a/g)·t − (b/g)·p`, `g = gcd(a, b)`, then divide by the row gcd.
-    fn combine(t: &[(usize, i128)], p: &[(usize, i128)], col: usize) -> Option<Row<i128>> {
+    fn combine(
+        t: &[(usize, i128)],
+        p: &[(usize, i128)],
+        col: usize,
+        out: &mut Row<i128>,
+    ) -> Option<()> {
         let (a, b) = (*entry(p, col)?, *entry(t, col)?);
         let g = i128::try_from(gcd(a.unsigned_abs(), b.unsigned_abs())).ok()?;
         let (ma, mb) = (a / g, b / g);
-        let mut row = merge(t, p, |x, y| {
+        let f = |x: Option<&i128>, y: Option<&i128>| {
             let x = x.map_or(Some(0), |x| x.checked_mul(ma))?;
             x.checked_sub(y.map_or(Some(0), |y| y.checked_mul(mb))?)
-        })?;
-        normalize(&mut row)?;
-        Some(row)
+        };
+        merge(t, p, f, out)?;
+        normalize(out)
     }
 }
 
@@ -238,12 +289,18 @@ impl Scalar for BigRational {
     fn is_unit(&self) -> bool {
         self.abs().is_one()
     }
-    fn combine(t: &[(usize, Self)], p: &[(usize, Self)], col: usize) -> Option<Row<Self>> {
+    fn combine(
+        t: &[(usize, Self)],
+        p: &[(usize, Self)],
+        col: usize,
+        out: &mut Row<Self>,
+    ) -> Option<()> {
         let factor = entry(t, col)? / entry(p, col)?;
-        merge(t, p, |x, y| {
+        let f = |x: Option<&Self>, y: Option<&Self>| {
             let x = x.cloned().unwrap_or_else(BigRational::zero);
             Some(y.map_or(x.clone(), |y| x - y * &factor))
-        })
+        };
+        merge(t, p, f, out)
     }
 }
 
@@ -254,6 +311,7 @@ fn reduce<T: Scalar>(n_cols: usize, rows: impl Iterator<Item = Row<T>>) -> Optio
     let mut pivot_row: Vec<Option<usize>> = vec![None; n_cols];
     // Basis rows that may hold a column (may be stale; always re-checked).
     let mut occ: Vec<Vec<usize>> = vec![Vec::new(); n_cols];
+    let mut scratch: Row<T> = Vec::new();
     for mut row in rows {
         // Basis rows are zero at all other pivots, so one pass clears every pivot column.
         let hits: Vec<(usize, usize)> = row
@@ -261,7 +319,8 @@ fn reduce<T: Scalar>(n_cols: usize, rows: impl Iterator<Item = Row<T>>) -> Optio
             .filter_map(|e| pivot_row[e.0].map(|r| (e.0, r)))
             .collect();
         for (c, r) in hits {
-            row = T::combine(&row, &basis[r], c)?;
+            T::combine(&row, &basis[r], c, &mut scratch)?;
+            std::mem::swap(&mut row, &mut scratch);
         }
         // Pivot: prefer ±1, then the column in the fewest basis rows (least elimination work).
         let Some(&(c, _)) = row
@@ -274,13 +333,13 @@ fn reduce<T: Scalar>(n_cols: usize, rows: impl Iterator<Item = Row<T>>) -> Optio
             if entry(&basis[r], c).is_none() {
                 continue;
             }
-            let new = T::combine(&basis[r], &row, c)?;
-            for &(k, _) in &new {
+            T::combine(&basis[r], &row, c, &mut scratch)?;
+            for &(k, _) in &scratch {
                 if entry(&basis[r], k).is_none() {
                     occ[k].push(r);
                 }
             }
-            basis[r] = new;
+            std::mem::swap(&mut basis[r], &mut scratch);
         }
         let idx = basis.len();
         row.iter()

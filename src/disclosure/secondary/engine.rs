@@ -303,7 +303,12 @@ fn item_cells<'a>(
 /// the tests; the pipeline keeps an [`Engine`] and passes only what changed.
 #[cfg(test)]
 pub fn protect(value: &[i64], state: &mut [State], tables: &[SubTable], lines: &[Line]) -> Outcome {
-    Engine::new(value.len().min(state.len()), tables, lines).protect(value, state, None)
+    Engine::new(value.len().min(state.len()), tables, lines).protect(
+        value,
+        state,
+        None,
+        &mut Vec::new(),
+    )
 }
 
 /// The sub-tables and lines with the index from each cell to the items holding it, built once
@@ -354,12 +359,14 @@ impl<'a> Engine<'a> {
     }
 
     /// Runs the rules over every item (`changed = None`) or over the items holding the cells in
-    /// `changed` (hidden since the last pass), and on through everything they change.
+    /// `changed` (hidden since the last pass, ascending), and on through everything they
+    /// change. Appends every cell it hides to `hidden`, so the caller need not compare states.
     pub fn protect(
         &self,
         value: &[i64],
         state: &mut [State],
         changed: Option<&[CellId]>,
+        hidden: &mut Vec<CellId>,
     ) -> Outcome {
         let (tables, lines) = (self.tables, self.lines);
         let items = tables.len() + lines.len();
@@ -393,6 +400,7 @@ impl<'a> Engine<'a> {
             // An item's own result is final until one of its cells changes elsewhere.
             left[item] = stuck;
             added += new.len();
+            hidden.extend_from_slice(&new);
             for c in new {
                 for &other in self.owners_of(c) {
                     if other != item && !queued[other] {

@@ -201,46 +201,67 @@ impl Cells {
         }
         // Only the components of cells newly hidden, or found determined last round, can hold
         // a determined cell: hiding a cell never determines one hidden before.
-        let mut audited = vec![false; self.value.len()];
         let mut pending: Vec<CellId> = Vec::new();
+        // Scratch sets of cells and of relations for the searches of every round.
+        let mut seen = (Marks::new(self.value.len()), Marks::new(relations.len()));
+        let mut touched = Marks::new(relations.len());
         let engine = engine::Engine::new(self.value.len(), &self.tables, &self.lines);
         let mut state = std::mem::take(&mut self.state);
-        // Hidden at the last engine pass; `None` before the first (a pass over everything).
-        let mut passed: Option<Vec<bool>> = None;
+        let mut hidden: Vec<bool> = state.iter().map(|s| *s != State::Published).collect();
+        // Every cell hidden since the start, in the order hidden; `passed`, `closed` and
+        // `audited` are how much of it the last engine pass, the last closure and the last
+        // audit had seen. Why a log: the rounds are many (476 on 200,000 persons) and each
+        // hides a few cells, so comparing every cell's state each round cost more than the
+        // round's own work.
+        let mut log: Vec<CellId> = Vec::new();
+        let mut passed: Option<usize> = None;
+        let mut closed: Option<usize> = None;
+        let consequences = Consequences::new(state.len(), &self.implies, &self.known_through);
+        let mut audited: Option<usize> = None;
         loop {
             loop {
-                let changed: Option<Vec<CellId>> = passed.as_ref().map(|before| {
-                    (0..state.len())
-                        .filter(|&c| state[c] != State::Published && !before[c])
-                        .collect()
+                let changed: Option<Vec<CellId>> = passed.map(|from| {
+                    let mut c = log[from..].to_vec();
+                    c.sort_unstable();
+                    c
                 });
-                engine.protect(&self.cost, &mut state, changed.as_deref());
-                passed = Some(state.iter().map(|s| *s != State::Published).collect());
-                if !close(&self.implies, &self.known_through, &mut state) {
+                engine.protect(&self.cost, &mut state, changed.as_deref(), &mut log);
+                passed = Some(log.len());
+                let fresh = closed.map(|from| log[from..].to_vec());
+                let more = consequences.close(fresh.as_deref(), &mut state, &mut log);
+                closed = Some(log.len());
+                if !more {
                     break;
                 }
             }
-            let hidden: Vec<bool> = state.iter().map(|s| *s != State::Published).collect();
-            let seeds: Vec<CellId> = (0..hidden.len())
-                .filter(|&c| hidden[c] && !audited[c])
-                .chain(pending.iter().copied())
-                .collect();
-            let subset = component_relations(&seeds, &relations, &index, &hidden);
+            for &c in &log[audited.unwrap_or(0)..] {
+                hidden[c] = true;
+            }
+            // Before the first audit every hidden cell is new.
+            let mut seeds: Vec<CellId> = match audited {
+                None => (0..hidden.len()).filter(|&c| hidden[c]).collect(),
+                Some(from) => log[from..].to_vec(),
+            };
+            seeds.extend_from_slice(&pending);
+            let subset = component_relations(&seeds, &relations, &index, &hidden, &mut seen);
             let found: Vec<CellId> = audit::determined(self.value.len(), &subset, &hidden)
                 .into_iter()
                 .filter(|&c| self.value[c] != 0)
                 .collect();
-            audited = hidden;
-            let mut touched: BTreeSet<usize> = BTreeSet::new();
+            audited = Some(log.len());
+            touched.clear();
             let mut added = false;
             for &c in &found {
-                if index[c].iter().any(|r| touched.contains(r)) {
+                if index[c].iter().any(|&r| touched.contains(r)) {
                     continue;
                 }
-                let partner = nearest_partner(c, &self.cost, &state, &relations, &index);
+                let partner = nearest_partner(c, &self.cost, &state, &relations, &index, &mut seen);
                 if let Some(p) = partner {
                     state[p] = State::Secondary;
-                    touched.extend(index[p].iter().copied());
+                    log.push(p);
+                    index[p].iter().for_each(|&r| {
+                        touched.insert(r);
+                    });
                     added = true;
                 }
             }
@@ -309,9 +330,12 @@ fn nearest_partner(
     state: &[State],
     relations: &[Vec<(CellId, i64)>],
     index: &[Vec<usize>],
+    seen: &mut (Marks, Marks),
 ) -> Option<CellId> {
-    let mut seen_cells: BTreeSet<CellId> = BTreeSet::from([c]);
-    let mut seen_relations: BTreeSet<usize> = BTreeSet::new();
+    let (seen_cells, seen_relations) = seen;
+    seen_cells.clear();
+    seen_relations.clear();
+    seen_cells.insert(c);
     let mut frontier = vec![c];
     let mut best: Option<((u32, usize, i64), CellId)> = None;
     let mut last_ring: Option<usize> = None;
@@ -342,6 +366,36 @@ fn nearest_partner(
     best.map(|(_, x)| x)
 }
 
+/// A set of indices `0..n` that empties in O(1): an index is in the set when its stamp is the
+/// current one. Why: the repair loop searches a few cells' neighbourhoods every round, and a
+/// fresh tree or array per search cost more than the search.
+struct Marks {
+    stamp: Vec<u32>,
+    now: u32,
+}
+
+impl Marks {
+    fn new(n: usize) -> Marks {
+        Marks {
+            stamp: vec![0; n],
+            now: 1,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.now += 1;
+    }
+
+    /// Adds `i`; true when it was not in the set.
+    fn insert(&mut self, i: usize) -> bool {
+        std::mem::replace(&mut self.stamp[i], self.now) != self.now
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.stamp[i] == self.now
+    }
+}
+
 /// How many rings past the first one with a candidate [`nearest_partner`] looks for a partner
 /// of a lower tier.
 const EXTRA_RINGS: usize = 2;
@@ -358,8 +412,9 @@ fn cost_tier(cost: i64) -> u32 {
     }
 }
 
-/// Applies `implies` ((a, b): a hidden hides b) and `known_through` (a figure whose every way
-/// of being told is hidden is hidden) until nothing changes; true when anything was hidden.
+/// `implies` ((a, b): a hidden hides b) and `known_through` (a figure whose every way of
+/// being told is hidden is hidden), indexed by the cells whose hiding can set them off, so
+/// that each round looks only at what its new hidden cells touch.
 ///
 /// Why `known_through`: a lag's total in `exit_destinations` is printed nowhere; it is known
 /// from any published (spells, share) pair. Without this rule a total published when the
@@ -369,65 +424,121 @@ fn cost_tier(cost: i64) -> u32 {
 /// lags of the other units and groups (3 lag totals on `data-sample/`, 1 on a fresh
 /// 3,000-person extract). Hiding it here makes it a suppressed cell the engine and the exact
 /// attacker's repairs protect like any other.
-fn close(
-    implies: &[(CellId, CellId)],
-    known_through: &[(CellId, Vec<Vec<CellId>>)],
-    state: &mut [State],
-) -> bool {
-    let mut changed = false;
-    loop {
-        let mut again = false;
+struct Consequences<'a> {
+    known_through: &'a [(CellId, Vec<Vec<CellId>>)],
+    /// Per cell: the cells its hiding hides (`implies`).
+    hides: Vec<Vec<CellId>>,
+    /// Per cell: the `known_through` entries with a way through it.
+    through: Vec<Vec<usize>>,
+}
+
+impl<'a> Consequences<'a> {
+    fn new(
+        n: usize,
+        implies: &[(CellId, CellId)],
+        known_through: &'a [(CellId, Vec<Vec<CellId>>)],
+    ) -> Consequences<'a> {
+        let mut hides = vec![Vec::new(); n];
         for &(a, b) in implies {
-            if state[a] != State::Published && state[b] == State::Published {
-                state[b] = State::Secondary;
-                again = true;
+            hides[a].push(b);
+        }
+        let mut through = vec![Vec::new(); n];
+        for (k, (_, ways)) in known_through.iter().enumerate() {
+            for &c in ways.iter().flatten() {
+                if through[c].last() != Some(&k) {
+                    through[c].push(k);
+                }
             }
         }
-        for (t, ways) in known_through {
-            let told = |way: &Vec<CellId>| way.iter().all(|&c| state[c] == State::Published);
-            if state[*t] == State::Published && !ways.iter().any(told) {
-                state[*t] = State::Secondary;
-                again = true;
+        Consequences {
+            known_through,
+            hides,
+            through,
+        }
+    }
+
+    /// Applies both rules until nothing changes, starting from the cells in `fresh` (hidden
+    /// since the last call; `None` on the first: every hidden cell and every `known_through`
+    /// entry), and appends what it hides to `log`; true when anything was hidden. The rules
+    /// only ever hide, so the result is the same whatever order they fire in.
+    fn close(&self, fresh: Option<&[CellId]>, state: &mut [State], log: &mut Vec<CellId>) -> bool {
+        let start = log.len();
+        let mut queue: Vec<CellId> = match fresh {
+            Some(cells) => cells.to_vec(),
+            None => (0..state.len())
+                .filter(|&c| state[c] != State::Published)
+                .collect(),
+        };
+        if fresh.is_none() {
+            for k in 0..self.known_through.len() {
+                self.unknown(k, state, log, &mut queue);
             }
         }
-        if !again {
-            return changed;
+        while let Some(c) = queue.pop() {
+            for &b in &self.hides[c] {
+                if state[b] == State::Published {
+                    state[b] = State::Secondary;
+                    log.push(b);
+                    queue.push(b);
+                }
+            }
+            for &k in &self.through[c] {
+                self.unknown(k, state, log, &mut queue);
+            }
         }
-        changed = true;
+        log.len() > start
+    }
+
+    /// Hides the figure of `known_through[k]` when it is published but no way tells it.
+    fn unknown(
+        &self,
+        k: usize,
+        state: &mut [State],
+        log: &mut Vec<CellId>,
+        queue: &mut Vec<CellId>,
+    ) {
+        let (t, ways) = &self.known_through[k];
+        let told = |way: &Vec<CellId>| way.iter().all(|&c| state[c] == State::Published);
+        if state[*t] == State::Published && !ways.iter().any(told) {
+            state[*t] = State::Secondary;
+            log.push(*t);
+            queue.push(*t);
+        }
     }
 }
 
-/// The relations of the connected components (over hidden cells) that hold `seeds`.
-fn component_relations(
+/// The relations of the connected components (over hidden cells) that hold `seeds`, in
+/// relation order.
+fn component_relations<'a>(
     seeds: &[CellId],
-    relations: &[Vec<(CellId, i64)>],
+    relations: &'a [Vec<(CellId, i64)>],
     index: &[Vec<usize>],
     hidden: &[bool],
-) -> Vec<Vec<(CellId, i64)>> {
-    let mut seen_cells = vec![false; hidden.len()];
-    let mut seen_relations = vec![false; relations.len()];
+    seen: &mut (Marks, Marks),
+) -> Vec<&'a [(CellId, i64)]> {
+    let (seen_cells, seen_relations) = seen;
+    seen_cells.clear();
+    seen_relations.clear();
     let mut stack: Vec<CellId> = seeds.to_vec();
     for &c in seeds {
-        seen_cells[c] = true;
+        seen_cells.insert(c);
     }
+    let mut found: Vec<usize> = Vec::new();
     while let Some(c) = stack.pop() {
         for &r in &index[c] {
-            if std::mem::replace(&mut seen_relations[r], true) {
+            if !seen_relations.insert(r) {
                 continue;
             }
+            found.push(r);
             for &(x, _) in &relations[r] {
-                if hidden[x] && !std::mem::replace(&mut seen_cells[x], true) {
+                if hidden[x] && seen_cells.insert(x) {
                     stack.push(x);
                 }
             }
         }
     }
-    relations
-        .iter()
-        .zip(seen_relations)
-        .filter(|(_, seen)| *seen)
-        .map(|(r, _)| r.clone())
-        .collect()
+    found.sort_unstable();
+    found.into_iter().map(|r| relations[r].as_slice()).collect()
 }
 
 /// Cells suppressed per table: by the primary rules, and added by the secondary ones; and how
