@@ -27,6 +27,17 @@ pub struct Spells {
     pub df: DataFrame,
 }
 
+/// One step of the person in [`person_day`].
+pub const PERSON_UNIT: i64 = 1 << 32;
+
+/// `person · 2³² + (day − i32::MIN)` of an (UInt32) person id and an i32 day: one Int64 that
+/// orders by person, then day, so that a running maximum, a sort or an as-of join over it never
+/// needs a window or a group per person.
+pub fn person_day(person: Expr, day: Expr) -> Expr {
+    person.cast(DataType::Int64) * lit(PERSON_UNIT)
+        + (day.cast(DataType::Int64) - lit(i64::from(i32::MIN)))
+}
+
 /// The target-benefit periods of `extract` as `(person_id, start, end, municipality,
 /// reported_start)` with i32 days. `extract` is already cut at R with effective ends (`Extract::as_of`).
 pub fn target_periods(extract: &Extract, config: &Config) -> LazyFrame {
@@ -97,12 +108,9 @@ pub fn group_on(lf: LazyFrame, day: &str, extract: &Extract) -> LazyFrame {
 pub fn build(extract: &Extract, config: &Config) -> PolarsResult<Spells> {
     let gap = config.gap_days;
     let (x, e): (Day, Day) = (extract.start, extract.end);
-    // `person · 2³² + (day − i32::MIN)`: ordered by person, then day.
-    let packed = |day: Expr| {
-        col(s::PERSON_ID).cast(DataType::Int64) * lit(1i64 << 32)
-            + (day.cast(DataType::Int64) - lit(i64::from(i32::MIN)))
-    };
-    let unpacked = |v: Expr| (v % lit(1i64 << 32) + lit(i64::from(i32::MIN))).cast(DataType::Int32);
+    let packed = |day: Expr| person_day(col(s::PERSON_ID), day);
+    let unpacked =
+        |v: Expr| (v % lit(PERSON_UNIT) + lit(i64::from(i32::MIN))).cast(DataType::Int32);
     let reach = col(REACH).shift(lit(1));
     let merged = target_periods(extract, config)
         .sort(

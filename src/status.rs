@@ -21,14 +21,16 @@ use rayon::prelude::*;
 
 use crate::dates;
 use crate::extract::Extract;
-use crate::intervals;
 use crate::schema as s;
+use crate::spells::{person_day, PERSON_UNIT};
 
 pub const STATUS: &str = "status";
 pub const EMPLOYMENT: &str = "employment";
 pub const SELF_SUPPORT: &str = "self_support";
 pub const DIED_EMIGRATED: &str = "died_emigrated";
 const KEY: &str = "__status_key";
+/// Change point of the step function as [`person_day`].
+const AT: &str = "__status_day";
 
 /// Rank of a status in STAR's exit hierarchy (MEASURES.md §2): a benefit code of the contract
 /// (`schema::BENEFITS`) or one of the three statuses that are no benefit. Validation admits no
@@ -120,8 +122,9 @@ fn status_dtype() -> PolarsResult<DataType> {
     )?))
 }
 
-/// The status step function of every person: change points `(person_id, day, key)` with `key`
-/// the status as an Enum in hierarchy order, null where the person is `self_support`.
+/// The status step function of every person: change points `(at, key)` with `at` the
+/// [`person_day`] of the person and the day (sorted) and `key` the status as an Enum in
+/// hierarchy order, null where the person is `self_support`.
 ///
 /// Polars selects the candidates as small integers (status index, start, end); one sweep per
 /// person over its candidates' starts and ends in day order then tracks the statuses covering
@@ -195,29 +198,25 @@ pub fn steps(extract: &Extract) -> PolarsResult<LazyFrame> {
         .collect();
     let mut all = Changes::default();
     for part in parts {
-        all.person.extend(part.person);
-        all.day.extend(part.day);
+        all.at.extend(part.at);
         all.key.extend(part.key);
     }
-    let Changes { person, day, key } = all;
     let key = Categorical8Chunked::from_cats_and_dtype(
-        UInt8Chunked::from_iter_options(KEY.into(), key.into_iter()),
+        UInt8Chunked::from_iter_options(KEY.into(), all.key.into_iter()),
         dtype,
     )
     .into_series();
-    Ok(DataFrame::new_infer_height(vec![
-        Column::new(s::PERSON_ID.into(), person),
-        Column::new(intervals::DAY.into(), day),
-        key.into_column(),
-    ])?
-    .lazy())
+    let mut at = Int64Chunked::from_vec(AT.into(), all.at);
+    // Swept person by person and day by day.
+    at.set_sorted_flag(polars::series::IsSorted::Ascending);
+    Ok(DataFrame::new_infer_height(vec![at.into_column(), key.into_column()])?.lazy())
 }
 
-/// Change points of a step function: person, day, status index (none: `self_support`).
+/// Change points of a step function: [`person_day`] of the person and day, status index (none:
+/// `self_support`).
 #[derive(Default)]
 struct Changes {
-    person: Vec<u32>,
-    day: Vec<i32>,
+    at: Vec<i64>,
     key: Vec<Option<u8>>,
 }
 
@@ -262,8 +261,8 @@ fn sweep(sources: &[Candidates<'_>], by_person: &[ByPerson], persons: Range<usiz
             }
             let value = (active != 0).then(|| active.trailing_zeros() as u8);
             if last != Some(value) {
-                out.person.push(p as u32);
-                out.day.push(today);
+                out.at
+                    .push(p as i64 * PERSON_UNIT + (i64::from(today) - i64::from(i32::MIN)));
                 out.key.push(value);
                 last = Some(value);
             }
@@ -330,15 +329,40 @@ impl ByPerson {
 }
 
 /// Adds `STATUS` for the i32 day column `day` of each row of `lf` (which has `person_id`).
+///
+/// How: a backward as-of join on [`person_day`], which the change points are sorted by already;
+/// the change point found is the person's when it lies at or after the person's first day.
+/// Rows come out sorted by person and day.
 pub fn on(lf: LazyFrame, day: &str, steps: LazyFrame) -> PolarsResult<LazyFrame> {
-    Ok(intervals::value_on(lf, day, steps, &[KEY])
+    const FOUND: &str = "__status_at";
+    let lf = lf
+        .with_column(person_day(col(s::PERSON_ID), col(day)).alias(AT))
+        .sort([AT], SortMultipleOptions::default());
+    let steps = steps.select([col(AT), col(AT).alias(FOUND), col(KEY)]);
+    let own = col(FOUND).gt_eq(col(s::PERSON_ID).cast(DataType::Int64) * lit(PERSON_UNIT));
+    Ok(lf
+        .join_builder()
+        .with(steps)
+        .left_on([col(AT)])
+        .right_on([col(AT)])
+        .how(JoinType::AsOf(Box::new(AsOfOptions {
+            strategy: AsofStrategy::Backward,
+            tolerance: None,
+            tolerance_str: None,
+            left_by: None,
+            right_by: None,
+            allow_eq: true,
+            check_sortedness: false,
+        })))
+        .finish()
         .with_column(
-            col(KEY)
-                .cast(DataType::String)
+            when(own)
+                .then(col(KEY).cast(DataType::String))
+                .otherwise(lit(NULL).cast(DataType::String))
                 .fill_null(lit(SELF_SUPPORT))
                 .alias(STATUS),
         )
-        .drop(by_name([KEY], true, false)))
+        .drop(by_name([AT, FOUND, KEY], true, false)))
 }
 
 /// The exit class of a status column (MEASURES.md §2).

@@ -1,6 +1,7 @@
 //! The data-quality summary `forloeb validate` prints beside the findings: what the extract
 //! holds, so that an analyst sees at a glance whether it is the extract they meant to use.
 
+use polars::lazy::dsl::max_horizontal;
 use polars::prelude::*;
 
 use crate::dates;
@@ -100,7 +101,17 @@ pub fn summarise(frames: &[Option<DataFrame>], report: &mut ValidationReport) ->
         ));
     }
     if let Some(bp) = frame(frames, &s::BENEFIT_PERIODS) {
-        let key = [col(s::PERSON_ID), col(s::BENEFIT)];
+        // Sorted by person, benefit and start, a period overlaps an earlier one when it starts
+        // on or before the latest end so far within its (person, benefit). Instead of a window
+        // per group, every group's days are moved past all earlier groups' (by its number
+        // times more than the whole span of days), so that one running maximum over the table
+        // never reaches into the next group.
+        let day = |c: &str| col(c).cast(DataType::Int64);
+        let changes = |c: &str| col(c).neq_missing(col(c).shift(lit(1)));
+        let span = max_horizontal([
+            day(s::END).max() - day(s::START).min() + lit(1i64),
+            lit(1i64),
+        ])?;
         let overlapping = bp
             .clone()
             .lazy()
@@ -116,14 +127,17 @@ pub fn summarise(frames: &[Option<DataFrame>], report: &mut ValidationReport) ->
                 SortMultipleOptions::default(),
             )
             .with_column(
-                col(s::END)
-                    .cast(DataType::Int32)
-                    .cum_max(false)
-                    .shift(lit(1))
-                    .over(key)?
-                    .alias("reach"),
+                (changes(s::PERSON_ID)
+                    .or(changes(s::BENEFIT))
+                    .cast(DataType::Int64)
+                    .cum_sum(false)
+                    * span)
+                    .alias(OFFSET),
             )
-            .filter(col(s::START).cast(DataType::Int32).lt_eq(col("reach")))
+            .filter(
+                (day(s::START) + col(OFFSET))
+                    .lt_eq((day(s::END) + col(OFFSET)).cum_max(false).shift(lit(1))),
+            )
             .select([len()])
             .collect()?;
         let n = overlapping.columns()[0].idx()?.get(0).unwrap_or(0);
@@ -134,3 +148,6 @@ pub fn summarise(frames: &[Option<DataFrame>], report: &mut ValidationReport) ->
     report.summary = lines;
     Ok(())
 }
+
+/// Working column: a benefit period's (person, benefit) group number times the span of days.
+const OFFSET: &str = "__offset";

@@ -23,7 +23,7 @@ use crate::stats::aalen_johansen::{AalenJohansen, CompetingEvents};
 use crate::stats::z_value;
 use crate::status::{self, EXIT_CLASSES};
 
-use super::{by_levels, texts, Definition, Table, LEVEL_KEYS};
+use super::{by_levels, texts, Definition, Table};
 
 use crate::schema::out::hidden::hidden;
 use crate::schema::out::{
@@ -41,7 +41,9 @@ pub struct DurationTables {
     pub incidence: Table,
 }
 
-/// The cohort key of every duration row.
+/// The cohort key of every duration row. Its fields are in the order of the tables' key columns,
+/// and text compares bytewise in Rust as in Polars, so cohorts in `Ord` order are rows in key
+/// order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Cohort {
     level: String,
@@ -79,8 +81,9 @@ fn class_col(class: &str) -> String {
     format!("__events_{class}")
 }
 
-/// Spells of the duration population (not left-censored) with `entry_year`, `group` (at entry)
-/// and, for closed spells, the exit class of the status on `spell_end + gap_days + 1`.
+/// Spells of the duration population (not left-censored) as `person_id`, `municipality`,
+/// `group` (at entry), `entry_year`, `duration_days`, `closed` and, for closed spells,
+/// `exit_class`: the class of the status on `spell_end + gap_days + 1`.
 pub fn population(
     spells: &Spells,
     status_steps: LazyFrame,
@@ -100,13 +103,18 @@ pub fn population(
             col(sp::GROUP_AT_ENTRY).alias(s::GROUP),
             (col(sp::SPELL_END) + lit(gap_days + 1)).alias("__over"),
         ]);
-    let lf = status::on(lf, "__over", status_steps)?;
-    Ok(lf.with_column(
+    Ok(status::on(lf, "__over", status_steps)?.select([
+        col(s::PERSON_ID),
+        col(s::MUNICIPALITY),
+        col(s::GROUP),
+        col(ENTRY_YEAR),
+        col(sp::DURATION_DAYS),
+        col(sp::CLOSED),
         when(col(sp::CLOSED))
             .then(status::exit_class(col(status::STATUS)))
             .otherwise(lit(NULL).cast(DataType::String))
             .alias(EXIT_CLASS),
-    ))
+    ]))
 }
 
 /// Builds `duration_cohorts`, `survival_curves` and `cumulative_incidence`.
@@ -136,41 +144,52 @@ pub fn compute(
 }
 
 /// Event tables per cohort at every level, pooled by Polars.
+///
+/// How: the spells are counted per municipality, group, entry year and duration first; the
+/// levels pool those counts (sums of integers, so exact) and gather each cohort's counts into
+/// lists, one row per cohort. Only the persons per cohort need the spell rows themselves.
 fn cohort_counts(
     population: LazyFrame,
     reference: &Reference,
     horizons: &[i32],
 ) -> PolarsResult<Vec<CohortCounts>> {
-    let mut aggs = vec![
-        len().cast(DataType::Int64).alias(SPELLS),
-        col(sp::CLOSED)
-            .not()
-            .sum()
-            .cast(DataType::Int64)
-            .alias(CENSORED),
-    ];
-    for (class, _) in EXIT_CLASSES {
-        aggs.push(
+    let classes: Vec<String> = EXIT_CLASSES.iter().map(|(c, _)| class_col(c)).collect();
+    let mut counts = vec![col(sp::CLOSED)
+        .not()
+        .sum()
+        .cast(DataType::Int64)
+        .alias(CENSORED)];
+    for ((class, _), name) in EXIT_CLASSES.iter().zip(&classes) {
+        counts.push(
             col(EXIT_CLASS)
                 .eq(lit(*class))
                 .fill_null(false)
                 .sum()
                 .cast(DataType::Int64)
-                .alias(class_col(class)),
+                .alias(name.as_str()),
         );
     }
-    let mut keys: Vec<&str> = LEVEL_KEYS.to_vec();
-    keys.insert(3, ENTRY_YEAR);
-    let mut by_duration = keys.clone();
-    by_duration.push(sp::DURATION_DAYS);
+    let fine = population.clone().group_by([
+        col(s::MUNICIPALITY),
+        col(s::GROUP),
+        col(ENTRY_YEAR),
+        col(sp::DURATION_DAYS),
+    ]);
+    let mut columns = vec![CENSORED];
+    columns.extend(classes.iter().map(String::as_str));
+    let pooled: Vec<Expr> = columns.iter().map(|c| col(*c).sum()).collect();
+    let mut lists = vec![col(sp::DURATION_DAYS)];
+    lists.extend(columns.iter().map(|c| col(*c)));
+    let keys = cohort_keys();
+    let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     let events = by_levels(
-        population.clone(),
+        fine.agg(counts),
         reference,
         &[ENTRY_YEAR, sp::DURATION_DAYS],
-        &aggs,
+        &pooled,
     )?
-    .sort(by_duration, SortMultipleOptions::default())
-    .collect()?;
+    .group_by(key_cols.clone())
+    .agg(lists);
     let sizes = by_levels(
         population,
         reference,
@@ -182,61 +201,68 @@ fn cohort_counts(
                 .cast(DataType::Int64)
                 .alias(out::PERSONS),
         ],
-    )?
-    .sort(keys, SortMultipleOptions::default())
-    .collect()?;
+    )?;
+    let df = events
+        .join(
+            sizes,
+            key_cols.clone(),
+            key_cols,
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect()?;
 
     // Counts are never null here; a null would be a bug upstream, read as 0.
-    let ints = |df: &DataFrame, c: &str| -> PolarsResult<Vec<i64>> {
-        Ok(super::ints(df, c)?
+    let ints = |c: &str| -> PolarsResult<Vec<i64>> {
+        Ok(super::ints(&df, c)?
             .into_iter()
             .map(|v| v.unwrap_or(0))
             .collect())
     };
-    let cohort_at = |df: &DataFrame| -> PolarsResult<Vec<Cohort>> {
-        let (l, u, n, g) = (
-            texts(df, out::LEVEL)?,
-            texts(df, out::UNIT)?,
-            texts(df, out::UNIT_NAME)?,
-            texts(df, out::GROUP)?,
-        );
-        let y = ints(df, ENTRY_YEAR)?;
-        Ok((0..df.height())
-            .map(|i| Cohort {
-                level: l[i].clone(),
-                unit: u[i].clone(),
-                unit_name: n[i].clone(),
-                entry_year: y[i] as i32,
-                group: g[i].clone(),
+    let lists = |c: &str| -> PolarsResult<Vec<Vec<i64>>> {
+        df.column(c)?
+            .list()?
+            .amortized_iter()
+            .map(|v| match v {
+                Some(v) => Ok(v
+                    .as_ref()
+                    .cast(&DataType::Int64)?
+                    .i64()?
+                    .iter()
+                    .map(|x| x.unwrap_or(0))
+                    .collect()),
+                None => Ok(Vec::new()),
             })
-            .collect())
+            .collect()
     };
-    let event_cohorts = cohort_at(&events)?;
-    let durations = ints(&events, sp::DURATION_DAYS)?;
-    let censored = ints(&events, CENSORED)?;
-    let class_events: Vec<Vec<i64>> = EXIT_CLASSES
+    let (l, u, n, g) = (
+        texts(&df, out::LEVEL)?,
+        texts(&df, out::UNIT)?,
+        texts(&df, out::UNIT_NAME)?,
+        texts(&df, out::GROUP)?,
+    );
+    let (years, spells, persons) = (ints(ENTRY_YEAR)?, ints(SPELLS)?, ints(out::PERSONS)?);
+    let durations = lists(sp::DURATION_DAYS)?;
+    let censored = lists(CENSORED)?;
+    let class_events: Vec<Vec<Vec<i64>>> = classes
         .iter()
-        .map(|(c, _)| ints(&events, &class_col(c)))
+        .map(|c| lists(c))
         .collect::<PolarsResult<_>>()?;
-    let size_cohorts = cohort_at(&sizes)?;
-    let (spells, persons) = (ints(&sizes, SPELLS)?, ints(&sizes, out::PERSONS)?);
-
-    // Both frames are sorted by the cohort key, so each cohort is one contiguous run of rows.
-    let mut out = Vec::with_capacity(size_cohorts.len());
-    let mut row = 0;
-    for (i, cohort) in size_cohorts.into_iter().enumerate() {
-        let start = row;
-        while row < event_cohorts.len() && event_cohorts[row] == cohort {
-            row += 1;
-        }
-        let as_u64 = |v: &[i64]| {
-            v[start..row]
-                .iter()
-                .map(|&x| x.max(0) as u64)
-                .collect::<Vec<_>>()
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let cohort = Cohort {
+            level: l[i].clone(),
+            unit: u[i].clone(),
+            unit_name: n[i].clone(),
+            entry_year: years[i] as i32,
+            group: g[i].clone(),
         };
-        let times: Vec<i32> = durations[start..row].iter().map(|&d| d as i32).collect();
-        let per_class: Vec<Vec<u64>> = class_events.iter().map(|c| as_u64(c)).collect();
+        // The cohort's durations ascending (a group's list keeps no particular order).
+        let mut order: Vec<usize> = (0..durations[i].len()).collect();
+        order.sort_unstable_by_key(|&j| durations[i][j]);
+        let times: Vec<i32> = order.iter().map(|&j| durations[i][j] as i32).collect();
+        let as_u64 =
+            |v: &[i64]| -> Vec<u64> { order.iter().map(|&j| v[j].max(0) as u64).collect() };
+        let per_class: Vec<Vec<u64>> = class_events.iter().map(|c| as_u64(&c[i])).collect();
         let class_events_at = per_class
             .iter()
             .map(|c| {
@@ -253,7 +279,7 @@ fn cohort_counts(
                     .collect()
             })
             .collect();
-        let events = CompetingEvents::new(times, as_u64(&censored), per_class)
+        let events = CompetingEvents::new(times, as_u64(&censored[i]), per_class)
             .map_err(|e| polars_err!(ComputeError: "event table of {cohort:?}: {e}"))?;
         out.push(CohortCounts {
             cohort,
@@ -263,36 +289,40 @@ fn cohort_counts(
             class_events_at,
         });
     }
+    // The tables are built in this order, which is their key order.
+    out.sort_unstable_by(|a, b| a.cohort.cmp(&b.cohort));
     Ok(out)
 }
 
-/// Column builder for the cohort key columns.
+/// Column builder for the cohort key columns: the fitted cohort of each row, gathered from one
+/// row per cohort at the end (no text copied per row).
 #[derive(Default)]
 struct KeyColumns {
-    level: Vec<String>,
-    unit: Vec<String>,
-    unit_name: Vec<String>,
-    entry_year: Vec<i32>,
-    group: Vec<String>,
+    rows: Vec<IdxSize>,
 }
 
 impl KeyColumns {
-    fn push(&mut self, c: &Cohort) {
-        self.level.push(c.level.clone());
-        self.unit.push(c.unit.clone());
-        self.unit_name.push(c.unit_name.clone());
-        self.entry_year.push(c.entry_year);
-        self.group.push(c.group.clone());
+    /// A row of the cohort `fitted[i]`.
+    fn push(&mut self, i: usize) {
+        self.rows.push(i as IdxSize);
     }
 
-    fn into_columns(self) -> Vec<Column> {
-        vec![
-            Column::new(out::LEVEL.into(), self.level),
-            Column::new(out::UNIT.into(), self.unit),
-            Column::new(out::UNIT_NAME.into(), self.unit_name),
-            Column::new(ENTRY_YEAR.into(), self.entry_year),
-            Column::new(out::GROUP.into(), self.group),
-        ]
+    fn into_columns(self, fitted: &[Fitted]) -> PolarsResult<Vec<Column>> {
+        let cohorts = fitted.iter().map(|f| &f.cohort);
+        let text = |c: fn(&Cohort) -> &str| cohorts.clone().map(c).collect::<Vec<_>>();
+        let one_per_cohort = DataFrame::new_infer_height(vec![
+            Column::new(out::LEVEL.into(), text(|c| &c.level)),
+            Column::new(out::UNIT.into(), text(|c| &c.unit)),
+            Column::new(out::UNIT_NAME.into(), text(|c| &c.unit_name)),
+            Column::new(
+                ENTRY_YEAR.into(),
+                cohorts.clone().map(|c| c.entry_year).collect::<Vec<_>>(),
+            ),
+            Column::new(out::GROUP.into(), text(|c| &c.group)),
+        ])?;
+        Ok(one_per_cohort
+            .take(&IdxCa::from_vec("rows".into(), self.rows))?
+            .into_columns())
     }
 }
 
@@ -306,10 +336,6 @@ fn cohort_keys() -> Vec<&'static str> {
     ]
 }
 
-fn sorted(columns: Vec<Column>, keys: &[&str]) -> PolarsResult<DataFrame> {
-    DataFrame::new_infer_height(columns)?.sort(keys.to_vec(), SortMultipleOptions::default())
-}
-
 fn cohorts_table(fitted: &[Fitted], horizons: &[i32], z: f64) -> PolarsResult<Table> {
     let mut keys = KeyColumns::default();
     let (mut spells, mut persons, mut events, mut censored, mut median) =
@@ -318,9 +344,9 @@ fn cohorts_table(fitted: &[Fitted], horizons: &[i32], z: f64) -> PolarsResult<Ta
     let mut s_h: Vec<[Vec<Option<f64>>; 3]> =
         horizons.iter().map(|_| [vec![], vec![], vec![]]).collect();
     let mut n_d_h: Vec<[Vec<i64>; 2]> = horizons.iter().map(|_| [vec![], vec![]]).collect();
-    for f in fitted {
+    for (i, f) in fitted.iter().enumerate() {
         let km = f.aj.kaplan_meier();
-        keys.push(&f.cohort);
+        keys.push(i);
         spells.push(f.spells);
         persons.push(f.persons);
         let e = km.events_up_to(i32::MAX) as i64;
@@ -339,7 +365,7 @@ fn cohorts_table(fitted: &[Fitted], horizons: &[i32], z: f64) -> PolarsResult<Ta
             nd[1].push(km.events_up_to(*h) as i64);
         }
     }
-    let mut columns = keys.into_columns();
+    let mut columns = keys.into_columns(fitted)?;
     columns.extend([
         Column::new(SPELLS.into(), spells),
         Column::new(out::PERSONS.into(), persons),
@@ -362,7 +388,8 @@ fn cohorts_table(fitted: &[Fitted], horizons: &[i32], z: f64) -> PolarsResult<Ta
     let keys = cohort_keys();
     Ok(Table {
         id: TableId::DurationCohorts,
-        df: sorted(columns, &keys)?,
+        // Built in key order (cohorts in `Ord` order), so not sorted again.
+        df: DataFrame::new_infer_height(columns)?,
         keys,
         definition: Definition::Text("Kaplan–Meier survival on benefit of spells that are not left-censored, by \
                      entry cohort year(spell_start) and group at entry: S(t) = Π_{tᵢ ≤ t} (1 − dᵢ/nᵢ), \
@@ -375,11 +402,11 @@ fn curves_table(fitted: &[Fitted], z: f64) -> PolarsResult<Table> {
     let mut keys = KeyColumns::default();
     let (mut t_days, mut at_risk, mut events_cum, mut survival, mut lo, mut hi) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for f in fitted {
+    for (i, f) in fitted.iter().enumerate() {
         let km = f.aj.kaplan_meier();
         let mut t = 0;
         while km.at_risk(t) > 0 {
-            keys.push(&f.cohort);
+            keys.push(i);
             t_days.push(t);
             at_risk.push(km.at_risk(t) as i64);
             events_cum.push(km.events_up_to(t) as i64);
@@ -390,7 +417,7 @@ fn curves_table(fitted: &[Fitted], z: f64) -> PolarsResult<Table> {
             t += GRID_DAYS;
         }
     }
-    let mut columns = keys.into_columns();
+    let mut columns = keys.into_columns(fitted)?;
     columns.extend([
         Column::new(T_DAYS.into(), t_days),
         Column::new(AT_RISK.into(), at_risk),
@@ -403,7 +430,8 @@ fn curves_table(fitted: &[Fitted], z: f64) -> PolarsResult<Table> {
     keys.push(T_DAYS);
     Ok(Table {
         id: TableId::SurvivalCurves,
-        df: sorted(columns, &keys)?,
+        // Built in key order (cohorts in `Ord` order), so not sorted again.
+        df: DataFrame::new_infer_height(columns)?,
         keys,
         definition: Definition::Text(
             "Kaplan–Meier curve of each duration cohort on a 30-day grid t = 0, 30, … up to \
@@ -416,19 +444,31 @@ fn curves_table(fitted: &[Fitted], z: f64) -> PolarsResult<Table> {
 fn incidence_table(fitted: &[Fitted], horizons: &[i32]) -> PolarsResult<Table> {
     let mut keys = KeyColumns::default();
     let (mut class, mut t_days, mut cif, mut class_d) = (vec![], vec![], vec![], vec![]);
-    for f in fitted {
-        for (i, h) in horizons.iter().enumerate() {
-            let values = f.aj.cumulative_incidence(*h);
-            for (j, (name, _)) in EXIT_CLASSES.iter().enumerate() {
-                keys.push(&f.cohort);
+    // In key order: classes alphabetically, then horizons ascending.
+    let mut classes: Vec<(usize, &str)> = EXIT_CLASSES
+        .iter()
+        .enumerate()
+        .map(|(j, (name, _))| (j, *name))
+        .collect();
+    classes.sort_by_key(|(_, name)| *name);
+    let mut ascending: Vec<(usize, i32)> = horizons.iter().copied().enumerate().collect();
+    ascending.sort_by_key(|(_, h)| *h);
+    for (k, f) in fitted.iter().enumerate() {
+        let values: Vec<Option<Vec<f64>>> = ascending
+            .iter()
+            .map(|(_, h)| f.aj.cumulative_incidence(*h))
+            .collect();
+        for (j, name) in &classes {
+            for ((i, h), values) in ascending.iter().zip(&values) {
+                keys.push(k);
                 class.push(*name);
                 t_days.push(*h);
-                cif.push(values.as_ref().map(|v| v[j]));
-                class_d.push(f.class_events_at[j][i] as i64);
+                cif.push(values.as_ref().map(|v| v[*j]));
+                class_d.push(f.class_events_at[*j][*i] as i64);
             }
         }
     }
-    let mut columns = keys.into_columns();
+    let mut columns = keys.into_columns(fitted)?;
     columns.extend([
         Column::new(EXIT_CLASS.into(), class),
         Column::new(T_DAYS.into(), t_days),
@@ -439,7 +479,8 @@ fn incidence_table(fitted: &[Fitted], horizons: &[i32]) -> PolarsResult<Table> {
     keys.extend([EXIT_CLASS, T_DAYS]);
     Ok(Table {
         id: TableId::CumulativeIncidence,
-        df: sorted(columns, &keys)?,
+        // Built in key order (cohorts in `Ord` order), so not sorted again.
+        df: DataFrame::new_infer_height(columns)?,
         keys,
         definition: Definition::Text("Aalen–Johansen cumulative incidence of exit class j (work, education, health, \
                      other; class of the status on spell_end + gap_days + 1): F_j(t) = Σ_{tᵢ ≤ t} \
