@@ -58,8 +58,7 @@ pub fn merge_ids(
     keys.extend_from_slice(tie_break);
     keys.extend([end, ORDER]);
     Ok(merge_starts(
-        lf.with_row_index(ORDER, None)
-            .sort(keys, SortMultipleOptions::default()),
+        sort_rows(lf.with_row_index(ORDER, None), &keys),
         by,
         start,
         end,
@@ -134,7 +133,8 @@ fn previous_max_in_runs(value: Expr, first: Expr) -> Expr {
 }
 
 /// The union of intervals per `by` (which must include `PERSON_ID`), merging intervals that
-/// touch within `gap` (≥ 0) days. Output: `by`, `start`, `end` (i32), sorted.
+/// touch within `gap` (≥ 0) days. Output: `by`, `start`, `end` (i32), sorted. No nulls in
+/// `by` and `start` (see [`sort_rows`]).
 ///
 /// A merged run is contiguous once the rows are sorted, so no group-by is needed: its start is
 /// its first row's, its end the largest end up to its last row (`max(reach, end)` there: the
@@ -146,66 +146,112 @@ pub fn union(
     end: &str,
     gap: i32,
 ) -> PolarsResult<LazyFrame> {
+    // The order of equal starts does not change the runs: a later one always joins.
     let mut sort_keys = by.to_vec();
-    sort_keys.extend([start, end]);
+    sort_keys.push(start);
     let mut out: Vec<Expr> = by.iter().map(|b| col(*b)).collect();
     out.extend([col(start), col(end)]);
-    Ok(merge_starts(
-        lf.sort(sort_keys, SortMultipleOptions::default()),
-        by,
-        start,
-        end,
-        gap,
-    )
-    .with_columns([
-        when(col(NEW_RUN))
-            .then(col(start))
-            .otherwise(lit(NULL))
-            .fill_null_with_strategy(FillNullStrategy::Forward(None))
-            .alias(start),
-        max_horizontal([col(end).cast(DataType::Int64), col(REACH)])?
-            .cast(DataType::Int32)
-            .alias(end),
-    ])
-    .filter(col(NEW_RUN).shift(lit(-1)).fill_null(lit(true)))
-    .select(out))
+    Ok(merge_starts(sort_rows(lf, &sort_keys), by, start, end, gap)
+        .with_columns([
+            when(col(NEW_RUN))
+                .then(col(start))
+                .otherwise(lit(NULL))
+                .fill_null_with_strategy(FillNullStrategy::Forward(None))
+                .alias(start),
+            max_horizontal([col(end).cast(DataType::Int64), col(REACH)])?
+                .cast(DataType::Int32)
+                .alias(end),
+        ])
+        .filter(col(NEW_RUN).shift(lit(-1)).fill_null(lit(true)))
+        .select(out))
 }
 
 /// Step function "smallest `key` covering the day" of intervals `(PERSON_ID, key, start, end)`,
 /// as change points `(PERSON_ID, DAY, key)` sorted by person and day; `key` is null where no
-/// interval covers. Consecutive change points never repeat a value.
+/// interval covers. Consecutive change points never repeat a value. Intervals without a key
+/// cover nothing.
 ///
 /// How: after the union per (person, key), each key's intervals are disjoint and not adjacent,
-/// so a key switches on at `start` and off at `end + 1`, alternately. Give each of a person's
-/// keys a bit (its dense rank among the person's keys, so smaller key = lower bit) and add
-/// `+2^bit` at a start and `−2^bit` at an end + 1: the running sum per person is then exactly
-/// the bit set of the active keys, and the smallest active key is its lowest set bit. One sort
-/// and one cumulative sum: O(n log n) in the number of intervals, with no pairing of days and
-/// keys. A person may hold at most 62 distinct keys.
+/// so a key switches on at `start` and off at `end + 1`, alternately. A person with one key
+/// (almost everyone: the municipality rarely changes) has exactly these change points. For the
+/// others, give each of a person's keys a bit (its dense rank among the person's keys, so
+/// smaller key = lower bit) and add `+2^bit` at a start and `−2^bit` at an end + 1: the running
+/// sum per person is then exactly the bit set of the active keys, and the smallest active key
+/// is its lowest set bit. A few sorts and cumulative sums: O(n log n) in the number of
+/// intervals, with no pairing of days and keys. A person may hold at most 62 distinct keys.
 pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsResult<LazyFrame> {
     const BIT: &str = "__bit";
-    const POWER: &str = "__power";
-    const MASK: &str = "__mask";
+    const ONE_KEY: &str = "__one_key";
     // The dense rank of the key among the person's keys, counted on the union's rows (sorted
-    // by person, key and start; null keys, first, get no bit).
-    let new_key = run_starts(&[PERSON_ID, key]).and(col(key).is_not_null());
-    let merged = union(lf, &[PERSON_ID, key], start, end, 0)?.with_column(
-        when(col(key).is_not_null())
-            .then(cum_sum_in_runs(new_key.cast(DataType::Int32), run_starts(&[PERSON_ID])) - lit(1))
-            .otherwise(lit(NULL).cast(DataType::Int32))
-            .alias(BIT),
-    );
-    let merged = merged.collect()?;
+    // by person, key and start).
+    let merged = union(
+        lf.filter(col(key).is_not_null()),
+        &[PERSON_ID, key],
+        start,
+        end,
+        0,
+    )?
+    .with_column(
+        (cum_sum_in_runs(
+            run_starts(&[PERSON_ID, key]).cast(DataType::Int32),
+            run_starts(&[PERSON_ID]),
+        ) - lit(1))
+        .alias(BIT),
+    )
+    .with_column(
+        col(BIT)
+            .max()
+            .over([col(PERSON_ID)])?
+            .eq(lit(0))
+            .alias(ONE_KEY),
+    )
+    .collect()?;
     let max_bit = merged.column(BIT)?.i32()?.max().unwrap_or(0);
     polars_ensure!(
         max_bit <= 62,
         ComputeError: "a person holds {} distinct values of `{key}`; at most 63 are supported", max_bit + 1
     );
-    let powers = df!(BIT => (0..=62).collect::<Vec<i32>>(), POWER => (0..=62).map(|b| 1i64 << b).collect::<Vec<i64>>())?.lazy();
-    let merged = merged.lazy().join(
+    let off = lit(NULL).cast(merged.column(key)?.dtype().clone());
+    let merged = merged.lazy();
+    // One key: on at each start, off at each end + 1, in order (`[on, off]` lists exploded).
+    let one_key = merged
+        .clone()
+        .filter(col(ONE_KEY))
+        .select([
+            col(PERSON_ID),
+            concat_list([col(start), col(end) + lit(1)])?.alias(DAY),
+            concat_list([col(key), off])?.alias(key),
+        ])
+        .explode(
+            by_name([DAY, key], true, false),
+            ExplodeOptions {
+                empty_as_null: true,
+                keep_nulls: true,
+            },
+        );
+    let several = bit_steps(merged.filter(col(ONE_KEY).not()), key, start, end, BIT)?;
+    Ok(sort_rows(
+        concat([one_key, several], UnionArgs::default())?,
+        &[PERSON_ID, DAY],
+    ))
+}
+
+/// [`cover_steps`] of the persons with several keys, from the union's rows with each key's
+/// bit (column `bit`): change points `(PERSON_ID, DAY, key)`, deduplicated, unsorted.
+fn bit_steps(
+    merged: LazyFrame,
+    key: &str,
+    start: &str,
+    end: &str,
+    bit: &str,
+) -> PolarsResult<LazyFrame> {
+    const POWER: &str = "__power";
+    const MASK: &str = "__mask";
+    let powers = df!(bit => (0..=62).collect::<Vec<i32>>(), POWER => (0..=62).map(|b| 1i64 << b).collect::<Vec<i64>>())?.lazy();
+    let merged = merged.join(
         powers,
-        [col(BIT)],
-        [col(BIT)],
+        [col(bit)],
+        [col(bit)],
         JoinArgs::new(JoinType::Left),
     );
     let events = concat(
@@ -241,9 +287,9 @@ pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsRe
         .iter()
         .map(|m| (*m != 0).then(|| m.trailing_zeros() as i32))
         .collect();
-    let lookup = df!(MASK => masks, BIT => lowest)?.lazy();
+    let lookup = df!(MASK => masks, bit => lowest)?.lazy();
     let keys = merged
-        .select([col(PERSON_ID), col(BIT), col(key)])
+        .select([col(PERSON_ID), col(bit), col(key)])
         .unique(None, UniqueKeepStrategy::Any);
     let steps = steps
         .lazy()
@@ -255,13 +301,52 @@ pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsRe
         )
         .join(
             keys,
-            [col(PERSON_ID), col(BIT)],
-            [col(PERSON_ID), col(BIT)],
+            [col(PERSON_ID), col(bit)],
+            [col(PERSON_ID), col(bit)],
             JoinArgs::new(JoinType::Left),
         )
         .select([col(PERSON_ID), col(DAY), col(key)])
         .sort([PERSON_ID, DAY], SortMultipleOptions::default());
     dedup_steps(steps, key)
+}
+
+/// `lf` sorted ascending by `columns`, which hold no nulls. Each run of two adjacent columns of
+/// at most 32-bit integers (person ids, days, codes) is sorted on as one order-preserving u64:
+/// a sort on several columns compares them element by element, two to three times slower than
+/// one on a single integer column (1M rows: 0.7 s against 0.3 s). Other columns are sorted on
+/// as they are.
+pub fn sort_rows(lf: LazyFrame, columns: &[&str]) -> LazyFrame {
+    let mut lf = lf;
+    let schema = lf.collect_schema().ok();
+    let dtype = |c: &str| schema.as_ref().and_then(|s| s.get(c).cloned());
+    // The column as u64 below 2^32 in the same order, when it fits.
+    let as_u32 = |c: &str| match dtype(c)? {
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => {
+            Some(col(c).cast(DataType::UInt64))
+        }
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Date => {
+            Some((col(c).cast(DataType::Int64) + lit(1i64 << 31)).cast(DataType::UInt64))
+        }
+        _ => None,
+    };
+    let mut keys = Vec::new();
+    let mut i = 0;
+    while i < columns.len() {
+        let pair = columns
+            .get(i + 1)
+            .and_then(|next| Some((as_u32(columns[i])?, as_u32(next)?)));
+        match pair {
+            Some((high, low)) => {
+                keys.push(high * lit(1u64 << 32) + low);
+                i += 2;
+            }
+            None => {
+                keys.push(col(columns[i]));
+                i += 1;
+            }
+        }
+    }
+    lf.sort_by_exprs(keys, SortMultipleOptions::default())
 }
 
 /// Drops change points whose value equals the previous one of the same person.
@@ -379,7 +464,7 @@ pub fn pieces(windows: LazyFrame, layers: &[(LazyFrame, &str)]) -> PolarsResult<
     for (steps, _) in layers {
         points.push(steps.clone().select([col(PERSON_ID), col(DAY)]));
     }
-    let mut lf = concat(points, UnionArgs::default())?
+    let lf = concat(points, UnionArgs::default())?
         .join(
             bounds,
             [col(PERSON_ID)],
@@ -391,8 +476,8 @@ pub fn pieces(windows: LazyFrame, layers: &[(LazyFrame, &str)]) -> PolarsResult<
                 .gt_eq(col("__wfrom"))
                 .and(col(DAY).lt_eq(col("__wto"))),
         )
-        .unique(None, UniqueKeepStrategy::Any)
-        .sort([PERSON_ID, DAY], SortMultipleOptions::default())
+        .unique(None, UniqueKeepStrategy::Any);
+    let mut lf = sort_rows(lf, &[PERSON_ID, DAY])
         .with_column(
             (next_in_runs(col(DAY), run_starts(&[PERSON_ID])) - lit(1))
                 .fill_null(col("__wto"))
@@ -404,9 +489,7 @@ pub fn pieces(windows: LazyFrame, layers: &[(LazyFrame, &str)]) -> PolarsResult<
     }
     let mut out = vec![col(PERSON_ID), col(DAY).alias(FROM), col(TO)];
     out.extend(layers.iter().map(|(_, v)| col(*v)));
-    Ok(lf
-        .select(out)
-        .sort([PERSON_ID, FROM], SortMultipleOptions::default()))
+    Ok(sort_rows(lf.select(out), &[PERSON_ID, FROM]))
 }
 
 /// Cumulative event counts as a step function: `(PERSON_ID, DAY, value)` with `value` = the
@@ -417,9 +500,8 @@ pub fn pieces(windows: LazyFrame, layers: &[(LazyFrame, &str)]) -> PolarsResult<
 pub fn count_steps(events: LazyFrame, day: &str, value: &str) -> PolarsResult<LazyFrame> {
     const ROW: &str = "__row";
     let position = col(ROW).cast(DataType::Int64);
-    Ok(events
-        .select([col(PERSON_ID), col(day).alias(DAY)])
-        .sort([PERSON_ID, DAY], SortMultipleOptions::default())
+    let events = events.select([col(PERSON_ID), col(day).alias(DAY)]);
+    Ok(sort_rows(events, &[PERSON_ID, DAY])
         .with_row_index(ROW, None)
         .with_column(run_starts(&[PERSON_ID]).alias(FIRST))
         .with_column(
@@ -470,14 +552,12 @@ pub fn count_in(
 /// person's earlier intervals.
 pub fn covered_steps(unions: LazyFrame, start: &str, end: &str) -> PolarsResult<LazyFrame> {
     let days = (col(end) - col(start) + lit(1)).cast(DataType::Int64);
-    Ok(unions
-        .sort([PERSON_ID, start], SortMultipleOptions::default())
-        .select([
-            col(PERSON_ID),
-            col(start).alias(DAY),
-            col(end).alias(COV_END),
-            (cum_sum_in_runs(days.clone(), run_starts(&[PERSON_ID])) - days).alias(COV_BEFORE),
-        ]))
+    Ok(sort_rows(unions, &[PERSON_ID, start]).select([
+        col(PERSON_ID),
+        col(start).alias(DAY),
+        col(end).alias(COV_END),
+        (cum_sum_in_runs(days.clone(), run_starts(&[PERSON_ID])) - days).alias(COV_BEFORE),
+    ]))
 }
 
 /// The disjoint intervals behind a [`covered_steps`] step function as `(PERSON_ID, start, end)`,

@@ -60,6 +60,8 @@ pub struct Context<'a> {
     /// [`ACTIVATION`], [`DAYS`]. Shared by `fte`, `activation_rate` and `meetings_per_year`,
     /// whose denominators are these days.
     pub day_pieces: LazyFrame,
+    /// `group(d)` as change points (`spells::group_steps`), built once for every look-up.
+    groups: LazyFrame,
     /// Cumulative held meetings and cumulative months with paid hours (`intervals::count_steps`).
     held_meetings: LazyFrame,
     paid_months: LazyFrame,
@@ -134,33 +136,41 @@ impl<'a> Context<'a> {
             target.clone(),
             period,
             municipality_cover.clone(),
-            groups,
+            groups.clone(),
             activation_days.clone(),
         )?)?;
+        let stock = materialise(stock)?;
+        let target_days = materialise(intervals::covered_steps(
+            intervals::union(target, &[s::PERSON_ID], s::START, s::END, 0)?,
+            s::START,
+            s::END,
+        )?)?;
+        let support_days = intervention_days(extract, &support_kinds)?;
+        let company_days = intervention_days(extract, &config.company_kinds)?;
+        let benefit_days = materialise(intervals::covered_steps(
+            intervals::union(all_benefits, &[s::PERSON_ID], s::START, s::END, 0)?,
+            s::START,
+            s::END,
+        )?)?;
+        let held_meetings = materialise(intervals::count_steps(held, s::DATE, HELD)?)?;
+        let paid_months = materialise(intervals::count_steps(paid, s::MONTH, PAID)?)?;
         Ok(Context {
             extract,
             spells,
             config,
             period,
-            stock: materialise(stock)?,
+            stock,
             status_steps,
             municipality_cover,
             day_pieces,
-            target_days: materialise(intervals::covered_steps(
-                intervals::union(target, &[s::PERSON_ID], s::START, s::END, 0)?,
-                s::START,
-                s::END,
-            )?)?,
+            groups,
+            target_days,
             activation_days,
-            support_days: intervention_days(extract, &support_kinds)?,
-            company_days: intervention_days(extract, &config.company_kinds)?,
-            benefit_days: materialise(intervals::covered_steps(
-                intervals::union(all_benefits, &[s::PERSON_ID], s::START, s::END, 0)?,
-                s::START,
-                s::END,
-            )?)?,
-            held_meetings: materialise(intervals::count_steps(held, s::DATE, HELD)?)?,
-            paid_months: materialise(intervals::count_steps(paid, s::MONTH, PAID)?)?,
+            support_days,
+            company_days,
+            benefit_days,
+            held_meetings,
+            paid_months,
             six_months: OnceCell::new(),
             meetings_in_p: OnceCell::new(),
         })
@@ -186,6 +196,13 @@ impl<'a> Context<'a> {
                 dates::iso(self.x())
             )
         })
+    }
+
+    /// Adds `group` = group(day) for the i32 day column `day` (`spells::group_on`, on the
+    /// change points built once here).
+    pub fn group_on(&self, lf: LazyFrame, day: &str) -> LazyFrame {
+        intervals::value_on(lf, day, self.groups.clone(), &[s::GROUP])
+            .with_column(col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)))
     }
 
     /// Adds `out` = held meetings of the person on days `[from, to]`.

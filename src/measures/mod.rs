@@ -70,52 +70,94 @@ pub struct Tables {
 /// (e.g. the duration band); `aggs` are the aggregations (pooled over the rows, so distinct
 /// persons are counted once per cell). Output columns: level, unit, unit_name, group, keys…,
 /// aggs…; unsorted.
+///
+/// Each of the six aggregations groups by the unit's own column (the municipality code, the
+/// peer group, nothing for the country) and the group; the text columns of the level are added
+/// to the aggregated rows, so no key is built per unit-level row (a group-by on a code cast to
+/// text, the unit's name and literal keys hashed those texts once per row).
 pub fn by_levels(
     lf: LazyFrame,
     reference: &Reference,
     keys: &[&str],
     aggs: &[Expr],
 ) -> PolarsResult<LazyFrame> {
-    let units = reference.municipalities.clone().lazy().select([
+    const NAME: &str = "__name";
+    const PEER: &str = "__peer";
+    // One group for the whole country when nothing else is grouped on.
+    const COUNTRY: &str = "__country";
+    let names = reference.municipalities.clone().lazy().select([
         col(reference::CODE).alias(s::MUNICIPALITY),
-        col(reference::NAME).alias("__name"),
-        col(reference::PEER_GROUP).alias("__peer"),
+        col(reference::NAME).alias(NAME),
+    ]);
+    let peers = reference.municipalities.clone().lazy().select([
+        col(reference::CODE).alias(s::MUNICIPALITY),
+        col(reference::PEER_GROUP).alias(PEER),
     ]);
     // Materialised once: the six aggregations below would otherwise each re-run the plan that
     // produced the unit-level rows.
     let lf = lf
         .join(
-            units,
+            peers,
             [col(s::MUNICIPALITY)],
             [col(s::MUNICIPALITY)],
             JoinArgs::new(JoinType::Left),
         )
+        .with_column(lit(0i32).alias(COUNTRY))
         .collect()?
         .lazy();
     let levels = [
         (
             out::LEVEL_MUNICIPALITY,
+            s::MUNICIPALITY,
             col(s::MUNICIPALITY).cast(DataType::String),
-            col("__name"),
+            col(NAME),
         ),
-        (out::LEVEL_PEER_GROUP, col("__peer"), col("__peer")),
+        (out::LEVEL_PEER_GROUP, PEER, col(PEER), col(PEER)),
         (
             out::LEVEL_NATIONAL,
+            COUNTRY,
             lit(out::NATIONAL_UNIT),
             lit(out::NATIONAL_NAME),
         ),
     ];
     let mut parts = Vec::new();
-    for (level, unit, name) in levels {
-        for group in [col(s::GROUP), lit(s::ALL_GROUPS)] {
-            let mut by = vec![
+    for (level, unit_key, unit, name) in levels {
+        for by_group in [true, false] {
+            let mut by = vec![col(unit_key)];
+            if by_group {
+                by.push(col(s::GROUP));
+            }
+            by.extend(keys.iter().map(|k| col(*k)));
+            let n_by = by.len();
+            let mut part = lf.clone().group_by(by).agg(aggs);
+            let agg_names: Vec<PlSmallStr> = part
+                .collect_schema()?
+                .iter_names()
+                .skip(n_by)
+                .cloned()
+                .collect();
+            if level == out::LEVEL_MUNICIPALITY {
+                part = part.join(
+                    names.clone(),
+                    [col(s::MUNICIPALITY)],
+                    [col(s::MUNICIPALITY)],
+                    JoinArgs::new(JoinType::Left),
+                );
+            }
+            let group = if by_group {
+                col(s::GROUP)
+            } else {
+                lit(s::ALL_GROUPS)
+            };
+            let mut columns = vec![
                 lit(level).alias(out::LEVEL),
                 unit.clone().alias(out::UNIT),
                 name.clone().alias(out::UNIT_NAME),
                 group.alias(out::GROUP),
             ];
-            by.extend(keys.iter().map(|k| col(*k)));
-            parts.push(lf.clone().group_by(by).agg(aggs));
+            columns.extend(keys.iter().map(|k| col(*k)));
+            columns.extend(agg_names.into_iter().map(col));
+            parts.push(part.select(columns));
         }
     }
     concat(parts, UnionArgs::default())

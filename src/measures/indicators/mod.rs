@@ -353,5 +353,6 @@ pub fn table(
         keys,
         definition: Definition::Measures(definitions),
     };
-    Ok((table, strata::collect(strata_parts, reference)?, notes))
+    let strata = strata::collect(strata_parts, reference)?;
+    Ok((table, strata, notes))
 }

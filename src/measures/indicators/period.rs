@@ -4,11 +4,13 @@
 use polars::lazy::dsl::{max_horizontal, min_horizontal};
 use polars::prelude::*;
 
-use crate::dates;
+use chrono::Datelike;
+
+use crate::config::Period;
+use crate::dates::{self, Day};
 use crate::intervals;
 use crate::measures::context::{Context, ACTIVATION, DAYS};
 use crate::schema as s;
-use crate::spells;
 
 use super::Rows;
 
@@ -16,7 +18,7 @@ use super::Rows;
 const DEN: &str = "__per_year_den";
 const NUM: &str = "__per_year_num";
 const MONTH: &str = "__month";
-const MONTH_END: &str = "__month_end";
+const MONTH_NO: &str = "__month_no";
 const FIRST: &str = "__first";
 const PAID: &str = "__paid";
 
@@ -56,9 +58,7 @@ fn meetings_in_p(ctx: &Context<'_>) -> PolarsResult<LazyFrame> {
             &[s::MUNICIPALITY],
         )
         .filter(col(s::MUNICIPALITY).is_not_null());
-        Ok(spells::group_on(meetings, s::DATE, ctx.extract)
-            .collect()?
-            .lazy())
+        Ok(ctx.group_on(meetings, s::DATE).collect()?.lazy())
     })
 }
 
@@ -108,51 +108,56 @@ pub fn meetings_per_year(ctx: &Context<'_>) -> PolarsResult<Rows> {
 /// `paid_hours_months` (§4.3): person-months wholly inside P with ≥ 1 target day; numerator:
 /// hours > 0 that month. A month belongs to the municipality and group of its first target day.
 /// Why: ordinary paid hours work (BIP), and small jobs are the way forward (STAR).
+///
+/// The months a person touches come from the union of target periods (`Context::target_days`)
+/// clipped to P, each interval exploded into its month numbers (`year · 12 + month`, plain
+/// integers); the first interval touching a month holds its first target day.
 pub fn paid_hours_months(ctx: &Context<'_>) -> PolarsResult<Rows> {
     let p = ctx.period;
-    let clipped = spells::target_periods(ctx.extract, ctx.config)
+    let month_no = |d: Expr| {
+        let d = d.cast(DataType::Date);
+        d.clone().dt().year() * lit(12) + d.dt().month().cast(DataType::Int32)
+    };
+    let touched = intervals::covered_intervals(ctx.target_days.clone(), s::START, s::END)
         .with_columns([
             max_horizontal([col(s::START), lit(p.start)])?.alias(s::START),
             min_horizontal([col(s::END), lit(p.end)])?.alias(s::END),
         ])
-        .filter(col(s::START).lt_eq(col(s::END)));
-    let unions = intervals::union(clipped, &[s::PERSON_ID], s::START, s::END, 0)?;
-    let touched = unions
+        .filter(col(s::START).lt_eq(col(s::END)))
         .with_column(
-            date_ranges(
-                Some(dates::expr::month_start(col(s::START)).cast(DataType::Date)),
-                Some(dates::expr::month_start(col(s::END)).cast(DataType::Date)),
-                Some(Duration::parse("1mo")),
-                None,
-                ClosedWindow::Both,
-            )?
-            .alias(MONTH),
+            int_ranges(
+                month_no(col(s::START)),
+                month_no(col(s::END)) + lit(1),
+                lit(1),
+                DataType::Int32,
+            )
+            .alias(MONTH_NO),
         )
         .explode(
-            by_name([MONTH], true, false),
+            by_name([MONTH_NO], true, false),
             ExplodeOptions {
                 empty_as_null: true,
                 keep_nulls: true,
             },
         )
-        .with_column(col(MONTH).cast(DataType::Int32))
-        .with_column(dates::expr::month_end(col(MONTH)).alias(MONTH_END))
-        .filter(
-            col(MONTH)
-                .gt_eq(lit(p.start))
-                .and(col(MONTH_END).lt_eq(lit(p.end))),
+        // Rows are in order of person and interval: the first row of a person's month is the
+        // earliest interval touching it.
+        .filter(intervals::run_starts(&[s::PERSON_ID, MONTH_NO]))
+        .join(
+            months_inside(p)?.lazy(),
+            [col(MONTH_NO)],
+            [col(MONTH_NO)],
+            JoinArgs::new(JoinType::Inner),
         )
-        .group_by([col(s::PERSON_ID), col(MONTH)])
-        .agg([max_horizontal([col(s::START), col(MONTH)])?
-            .min()
-            .alias(FIRST)]);
+        .with_column(max_horizontal([col(s::START), col(MONTH)])?.alias(FIRST))
+        .select([col(s::PERSON_ID), col(MONTH), col(FIRST)]);
     let touched = intervals::value_on(
         touched,
         FIRST,
         ctx.municipality_cover.clone(),
         &[s::MUNICIPALITY],
     );
-    let touched = spells::group_on(touched, FIRST, ctx.extract);
+    let touched = ctx.group_on(touched, FIRST);
     let hours = ctx
         .extract
         .paid_hours
@@ -171,4 +176,25 @@ pub fn paid_hours_months(ctx: &Context<'_>) -> PolarsResult<Rows> {
         JoinArgs::new(JoinType::Left),
     );
     Ok(Rows::of(rows, lit(1), col(PAID).fill_null(false)))
+}
+
+/// The calendar months wholly inside `p`: [`MONTH_NO`] (`year · 12 + month`) and [`MONTH`],
+/// the first day.
+fn months_inside(p: Period) -> PolarsResult<DataFrame> {
+    let (mut numbers, mut firsts) = (Vec::new(), Vec::new());
+    let start = dates::from_day(p.start);
+    let mut month = chrono::NaiveDate::from_ymd_opt(start.year(), start.month(), 1);
+    while let Some(first) = month {
+        let next = first.checked_add_months(chrono::Months::new(1));
+        let last = next.map_or(Day::MAX, |n| dates::to_day(n) - 1);
+        if last > p.end {
+            break;
+        }
+        if dates::to_day(first) >= p.start {
+            numbers.push(first.year() * 12 + first.month() as i32);
+            firsts.push(dates::to_day(first));
+        }
+        month = next;
+    }
+    df!(MONTH_NO => numbers, MONTH => firsts)
 }
