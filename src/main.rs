@@ -10,6 +10,11 @@ use forloeb::{
     case_sample, dates, reference::Reference, synth, CaseSampleRequest, Error, RunRequest,
 };
 
+/// Polars allocates and frees large buffers at a high rate; mimalloc keeps them for reuse where
+/// the system allocator unmaps and refaults them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A closed pipe (`forloeb validate | head`) ends the program quietly, as it does other Unix
     // tools, instead of a panic on the next print.
