@@ -400,20 +400,7 @@ fn asof_on_key(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> L
         .select(right_columns)
         .sort([KEY], SortMultipleOptions::default());
     let own = col(OWNER).eq(col(PERSON_ID)).and(col(day).is_not_null());
-    left.join_builder()
-        .with(right)
-        .left_on([col(KEY)])
-        .right_on([col(KEY)])
-        .how(JoinType::AsOf(Box::new(AsOfOptions {
-            strategy: AsofStrategy::Backward,
-            tolerance: None,
-            tolerance_str: None,
-            left_by: None,
-            right_by: None,
-            allow_eq: true,
-            check_sortedness: false,
-        })))
-        .finish()
+    backward_asof(left, right, KEY)
         .with_columns(
             values
                 .iter()
@@ -426,6 +413,26 @@ fn asof_on_key(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> L
                 .collect::<Vec<_>>(),
         )
         .drop(by_name([KEY, OWNER], true, false))
+}
+
+/// Backward as-of join (the last `right` row with `key` ≤ the left row's, equal allowed) of two
+/// frames already sorted by the one column `key`: the join under every look-up on a packed
+/// person×day key, whose caller then checks that the match is the same person's.
+pub fn backward_asof(left: LazyFrame, right: LazyFrame, key: &str) -> LazyFrame {
+    left.join_builder()
+        .with(right)
+        .left_on([col(key)])
+        .right_on([col(key)])
+        .how(JoinType::AsOf(Box::new(AsOfOptions {
+            strategy: AsofStrategy::Backward,
+            tolerance: None,
+            tolerance_str: None,
+            left_by: None,
+            right_by: None,
+            allow_eq: true,
+            check_sortedness: false,
+        })))
+        .finish()
 }
 
 /// [`value_on`] for any person ids: a backward as-of join `by` person.

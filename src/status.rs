@@ -340,21 +340,7 @@ pub fn on(lf: LazyFrame, day: &str, steps: LazyFrame) -> PolarsResult<LazyFrame>
         .sort([AT], SortMultipleOptions::default());
     let steps = steps.select([col(AT), col(AT).alias(FOUND), col(KEY)]);
     let own = col(FOUND).gt_eq(col(s::PERSON_ID).cast(DataType::Int64) * lit(PERSON_UNIT));
-    Ok(lf
-        .join_builder()
-        .with(steps)
-        .left_on([col(AT)])
-        .right_on([col(AT)])
-        .how(JoinType::AsOf(Box::new(AsOfOptions {
-            strategy: AsofStrategy::Backward,
-            tolerance: None,
-            tolerance_str: None,
-            left_by: None,
-            right_by: None,
-            allow_eq: true,
-            check_sortedness: false,
-        })))
-        .finish()
+    Ok(crate::intervals::backward_asof(lf, steps, AT)
         .with_column(
             when(own)
                 .then(col(KEY).cast(DataType::String))
