@@ -25,8 +25,9 @@ impl Extract {
     ///   (several employers).
     ///
     /// Afterwards `self.end == r`, `person_id` is the dense UInt32 of the loaded extract (the
-    /// rank of the text id, which `persons` keeps as `person_key`) and coded columns are text
-    /// again.
+    /// rank of the text id, which `persons` keeps as `person_key`); coded columns of `persons`
+    /// are text again, those of the other tables Enums of their sorted code list (one byte per
+    /// row, where text takes a 16-byte view: on 1M persons about 70 M rows of codes).
     pub fn as_of(&self, r: Day) -> PolarsResult<Extract> {
         self.clone().into_as_of(r)
     }
@@ -82,7 +83,7 @@ impl Extract {
         let before_exit = |c: &str| col(s::EXIT_DATE).is_null().or(col(c).lt(col(s::EXIT_DATE)));
         let periods = |df: DataFrame, spec: &TableSpec| -> PolarsResult<DataFrame> {
             let exit_eve = (col(s::EXIT_DATE).cast(DataType::Int32) - lit(1)).cast(DataType::Date);
-            let mut cols = codes::as_text(&df, spec);
+            let mut cols = codes::as_enum(&df, spec)?;
             cols.push(col(s::REPORTED_START));
             with_exit(df)
                 .with_column(col(s::START).alias(s::REPORTED_START))
@@ -104,7 +105,7 @@ impl Extract {
             if let Some(from) = from {
                 keep = keep.and(col(c).gt_eq(from));
             }
-            let cols = codes::as_text(&df, spec);
+            let cols = codes::as_enum(&df, spec)?;
             with_exit(df).filter(keep).select(cols).collect()
         };
         let paid_hours = with_exit(std::mem::take(&mut self.paid_hours))
@@ -219,9 +220,11 @@ mod tests {
                         let v = df.column(c).expect("column").get(i).expect("row");
                         match v {
                             AnyValue::Date(d) => iso(d),
-                            AnyValue::String(t) => t.to_owned(),
                             AnyValue::Null => "null".into(),
-                            other => other.to_string(),
+                            // Text, and the coded columns, which are Enums of their code list.
+                            other => other
+                                .get_str()
+                                .map_or_else(|| other.to_string(), str::to_owned),
                         }
                     })
                     .collect::<Vec<_>>()

@@ -1,7 +1,9 @@
-//! Coded text columns (the closed code lists of DATA.md) while the extract is loaded: each value
-//! is held as its one-byte position in the sorted code list instead of a 16-byte text view, and
-//! turned back into text for `Extract::as_of`. (An Enum would do the same, but its one-byte
-//! physical type needs a Polars feature the build does not have.)
+//! Coded text columns (the closed code lists of DATA.md): while the extract is loaded each value
+//! is held as its one-byte position in the sorted code list instead of a 16-byte text view; the
+//! view of a report (`Extract::as_of`) holds them as Enums of that sorted list, one byte per row
+//! as well. The categories are in text order, so a sort on such an Enum orders rows as a sort on
+//! the text would; comparisons with text literals and `is_in` with text lists work on them
+//! unchanged.
 
 use polars::prelude::*;
 
@@ -34,6 +36,36 @@ pub fn as_text(df: &DataFrame, spec: &TableSpec) -> Vec<Expr> {
             }
         })
         .collect()
+}
+
+/// Every column of `df` (a frame of table `spec`), in order, encoded ones as Enums of their
+/// sorted code list (a part that kept its text is cast to the same Enum; validation admitted
+/// only codes of the list).
+pub fn as_enum(df: &DataFrame, spec: &TableSpec) -> PolarsResult<Vec<Expr>> {
+    df.columns()
+        .iter()
+        .map(|c| {
+            let name = c.name().as_str();
+            Ok(match spec.column(name).and_then(|c| c.codes) {
+                Some(codes) => {
+                    let list = sorted(codes);
+                    let dtype = enum_of(&list)?;
+                    match c.dtype() {
+                        DataType::Int8 => lit(list.cast(&dtype)?).gather(col(name), false),
+                        _ => col(name).cast(dtype),
+                    }
+                    .alias(name)
+                }
+                None => col(name),
+            })
+        })
+        .collect()
+}
+
+/// The Enum whose categories are `list`, in its order.
+fn enum_of(list: &Series) -> PolarsResult<DataType> {
+    let categories = FrozenCategories::new(list.str()?.iter().flatten())?;
+    Ok(DataType::from_frozen_categories(categories))
 }
 
 fn sorted(codes: &[&str]) -> Series {

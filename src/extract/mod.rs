@@ -34,7 +34,8 @@ use rows::Origin;
 /// (null where absent from the files). Two differences keep it small:
 /// - `person_id` is already the dense UInt32 of `as_of` (the rank of the text id among the
 ///   persons), in every table; `persons` keeps the text id as `person_key`;
-/// - coded text columns are Enums of their code list; `as_of` turns them back into text.
+/// - coded text columns are one-byte positions in their sorted code list (`codes`); `as_of`
+///   makes them Enums of that list (text again in `persons`).
 #[derive(Debug, Clone)]
 pub struct Extract {
     pub persons: DataFrame,

@@ -265,15 +265,14 @@ pub fn table(
         // Materialised once: the levels and the strata both pool these rows.
         let rows = rows.collect()?.lazy();
         if m.kind != Kind::PerYear {
-            strata_parts.push(strata::pool(
-                rows.clone(),
-                &ctx.extract.persons,
-                r_year,
-                m.name,
-                DEN,
-                NUM,
-            ));
+            strata_parts.push(
+                strata::pool(rows.clone(), &ctx.extract.persons, r_year, m.name, DEN, NUM)
+                    .collect()?
+                    .lazy(),
+            );
         }
+        // The pooled parts (here and in the strata) are collected at once, so that a measure's
+        // unit-level rows (up to one per meeting) are freed before the next measure's are built.
         let pooled = by_levels(
             rows,
             reference,
@@ -294,7 +293,9 @@ pub fn table(
             ],
         )?
         .filter(col(DENOMINATOR).gt(lit(0)))
-        .with_column(lit(m.name).alias(MEASURE));
+        .with_column(lit(m.name).alias(MEASURE))
+        .collect()?
+        .lazy();
         parts.push(pooled);
         definitions.push((m.name, m.definition));
     }
