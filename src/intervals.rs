@@ -354,9 +354,10 @@ fn dedup_steps(steps: LazyFrame, value: &str) -> PolarsResult<LazyFrame> {
     Ok(steps.filter(run_starts(&[PERSON_ID]).or(col(value).neq_missing(col(value).shift(lit(1))))))
 }
 
-/// The values of the step function `steps` (`PERSON_ID`, `DAY`, `values`…) on day column `day`
-/// of each row of `lf`: those of the last change point on or before it (null before the first).
-/// `values` must not be columns of `lf`. Rows come out sorted by person and day.
+/// The values of the step function `steps` (`PERSON_ID`, `DAY`, `values`…, sorted by person and
+/// day as every step function here is built) on day column `day` of each row of `lf`: those of
+/// the last change point on or before it (null before the first). `values` must not be columns
+/// of `lf`. Rows come out sorted by person and day.
 ///
 /// With the pipeline's integer person ids (`Extract::as_of`) this is a backward as-of join on
 /// one u64 key, person × 2^32 + day + 2^31 (the key orders rows by person, then day), followed
@@ -394,11 +395,12 @@ fn asof_on_key(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> L
     let left = lf
         .with_column(key.clone())
         .sort([KEY], SortMultipleOptions::default());
+    // A step function is sorted by person and day, hence by the key, which is all the as-of
+    // join asks of it: sorting it again cost a sort and a copy of its columns at every look-up
+    // (first_meeting_7d on 1M persons: 1.5 s and 1.2 GiB for 2.5 M spells).
     let mut right_columns = vec![key, col(PERSON_ID).alias(OWNER)];
     right_columns.extend(values.iter().map(|v| col(*v)));
-    let right = steps
-        .select(right_columns)
-        .sort([KEY], SortMultipleOptions::default());
+    let right = steps.select(right_columns);
     let own = col(OWNER).eq(col(PERSON_ID)).and(col(day).is_not_null());
     backward_asof(left, right, KEY)
         .with_columns(

@@ -163,12 +163,19 @@ pub fn paid_hours_months(ctx: &Context<'_>) -> PolarsResult<Rows> {
         .paid_hours
         .clone()
         .lazy()
-        .filter(col(s::HOURS).gt(lit(0.0)))
         .select([
             col(s::PERSON_ID),
             col(s::MONTH).cast(DataType::Int32).alias(MONTH),
-            lit(true).alias(PAID),
-        ]);
+            col(s::HOURS),
+        ])
+        // Only months in P can match; cut first, so the join hashes a year of months, not all.
+        .filter(
+            col(s::HOURS)
+                .gt(lit(0.0))
+                .and(col(MONTH).gt_eq(lit(p.start)))
+                .and(col(MONTH).lt_eq(lit(p.end))),
+        )
+        .select([col(s::PERSON_ID), col(MONTH), lit(true).alias(PAID)]);
     let rows = touched.join(
         hours,
         [col(s::PERSON_ID), col(MONTH)],
