@@ -387,11 +387,7 @@ fn asof_on_key(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> L
     const KEY: &str = "__asof_key";
     const OWNER: &str = "__asof_person";
     // A row without a day sorts first among its person's rows and is never matched.
-    let key = (col(PERSON_ID).cast(DataType::UInt64) * lit(1u64 << 32)
-        + (col(day).cast(DataType::Int64) + lit(1i64 << 31))
-            .fill_null(lit(0i64))
-            .cast(DataType::UInt64))
-    .alias(KEY);
+    let key = person_day_key(col(PERSON_ID), col(day)).alias(KEY);
     let left = lf
         .with_column(key.clone())
         .sort([KEY], SortMultipleOptions::default());
@@ -415,6 +411,16 @@ fn asof_on_key(lf: LazyFrame, day: &str, steps: LazyFrame, values: &[&str]) -> L
                 .collect::<Vec<_>>(),
         )
         .drop(by_name([KEY, OWNER], true, false))
+}
+
+/// `person · 2³² + day + 2³¹` of a person id below 2³² and an i32 day (or Date), as u64 (a null
+/// day counts as the person's smallest): one integer that orders rows by person, then day, for
+/// one-column sorts, group-bys and as-of joins where two columns would be compared each.
+pub fn person_day_key(person: Expr, day: Expr) -> Expr {
+    person.cast(DataType::UInt64) * lit(1u64 << 32)
+        + (day.cast(DataType::Int32).cast(DataType::Int64) + lit(1i64 << 31))
+            .fill_null(lit(0i64))
+            .cast(DataType::UInt64)
 }
 
 /// Backward as-of join (the last `right` row with `key` ≤ the left row's, equal allowed) of two

@@ -5,7 +5,11 @@ use polars::lazy::dsl::{max_horizontal, min_horizontal};
 use polars::prelude::*;
 
 use crate::dates::Day;
+use crate::intervals::person_day_key;
 use crate::schema::{self as s, TableSpec};
+
+/// Working column: a paid month's person × month key.
+const MONTH_KEY: &str = "__month_key";
 
 use super::{codes, Extract};
 
@@ -54,22 +58,26 @@ impl Extract {
             .lazy()
             .select(codes::as_text(&persons, &s::PERSONS))
             .collect()?;
-        let exits = persons
-            .clone()
-            .lazy()
-            .select([col(s::PERSON_ID), col(s::EXIT_DATE)]);
-        // Rows with the person's exit_date, in the order the rest of the pipeline has always
-        // seen them (that of a hash join on the ids, which probes with the longer side): the
-        // table's own order when it has more rows than persons, else by person.
+        // `person_id` is the dense rank of the text id, so in a valid extract (ids unique) the
+        // persons sorted by id hold id i in row i, and a row's exit_date is a gather at its id:
+        // no hash join of every register row (on 1M persons, 58 M rows).
+        let ids = persons.column(s::PERSON_ID)?.u32()?;
+        polars_ensure!(
+            ids.iter().enumerate().all(|(i, id)| id.map(usize::try_from) == Some(Ok(i))),
+            ComputeError: "person ids are not 0, 1, … in the persons table"
+        );
+        let exit_dates = persons
+            .column(s::EXIT_DATE)?
+            .as_materialized_series()
+            .clone();
+        // Rows with the person's exit_date: in the table's own order when it has more rows than
+        // persons, else by person (stably), the order the rest of the pipeline has always seen.
         let with_exit = |df: DataFrame| {
-            let mut args = JoinArgs::new(JoinType::Inner);
-            args.maintain_order = MaintainOrderJoin::Left;
             let by_person = df.height() <= persons.height();
-            let lf = df.lazy().join(
-                exits.clone(),
-                [col(s::PERSON_ID)],
-                [col(s::PERSON_ID)],
-                args,
+            let lf = df.lazy().with_column(
+                lit(exit_dates.clone())
+                    .gather(col(s::PERSON_ID), false)
+                    .alias(s::EXIT_DATE),
             );
             if by_person {
                 lf.sort(
@@ -119,12 +127,24 @@ impl Extract {
                             .or(col(s::MONTH).lt_eq(col(s::EXIT_DATE))),
                     ),
             )
-            .group_by([col(s::PERSON_ID), col(s::MONTH)])
+            // Sorted (stably) on one packed person × month key, then grouped on it: a group-by
+            // on the sorted key takes runs of rows, where one on the two columns hashed both
+            // row-encoded (on 1M persons 3.8 s of the 4.2 s of `as_of`). Each group still sums
+            // its rows in their order in the file, so the sums keep their last bit.
+            .with_column(person_day_key(col(s::PERSON_ID), col(s::MONTH)).alias(MONTH_KEY))
+            .sort(
+                [MONTH_KEY],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .group_by([col(MONTH_KEY)])
             .agg([
+                col(s::PERSON_ID).first(),
+                col(s::MONTH).first(),
                 col(s::HOURS).sum(),
                 col(s::EARNINGS).sum().alias(s::EARNINGS),
             ])
-            .sort([s::PERSON_ID, s::MONTH], SortMultipleOptions::default())
+            .sort([MONTH_KEY], SortMultipleOptions::default())
+            .drop(by_name([MONTH_KEY], true, false))
             .collect()?;
         let benefit_periods = periods(
             std::mem::take(&mut self.benefit_periods),
