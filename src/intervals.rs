@@ -198,10 +198,13 @@ pub fn cover_steps(lf: LazyFrame, key: &str, start: &str, end: &str) -> PolarsRe
         ) - lit(1))
         .alias(BIT),
     )
+    // The bit grows along a person's rows, so its largest is the one on the person's last row,
+    // carried back over the person's rows (a window per person cost a group per person).
     .with_column(
-        col(BIT)
-            .max()
-            .over([col(PERSON_ID)])?
+        when(run_starts(&[PERSON_ID]).shift(lit(-1)).fill_null(lit(true)))
+            .then(col(BIT))
+            .otherwise(lit(NULL))
+            .fill_null_with_strategy(FillNullStrategy::Backward(None))
             .eq(lit(0))
             .alias(ONE_KEY),
     )
@@ -562,17 +565,18 @@ pub fn count_in(
         .drop(by_name(["__before", "__n_to", "__n_before"], true, false))
 }
 
-/// Disjoint intervals `(PERSON_ID, start, end)` (e.g. from [`union`]) as a step function for
-/// [`covered_in`]: one change point per interval start with its end and the covered days of the
-/// person's earlier intervals.
-pub fn covered_steps(unions: LazyFrame, start: &str, end: &str) -> PolarsResult<LazyFrame> {
+/// Disjoint intervals `(PERSON_ID, start, end)` sorted by person and start, as [`union`] by
+/// person returns them, as a step function for [`covered_in`]: one change point per interval
+/// start with its end and the covered days of the person's earlier intervals. (The union is
+/// already in order; sorting it again cost a sort of every period.)
+pub fn covered_steps(unions: LazyFrame, start: &str, end: &str) -> LazyFrame {
     let days = (col(end) - col(start) + lit(1)).cast(DataType::Int64);
-    Ok(sort_rows(unions, &[PERSON_ID, start]).select([
+    unions.select([
         col(PERSON_ID),
         col(start).alias(DAY),
         col(end).alias(COV_END),
         (cum_sum_in_runs(days.clone(), run_starts(&[PERSON_ID])) - days).alias(COV_BEFORE),
-    ]))
+    ])
 }
 
 /// The disjoint intervals behind a [`covered_steps`] step function as `(PERSON_ID, start, end)`,

@@ -8,10 +8,10 @@ use crate::dates::Day;
 use crate::intervals::person_day_key;
 use crate::schema::{self as s, TableSpec};
 
+use super::{codes, Extract};
+
 /// Working column: a paid month's person × month key.
 const MONTH_KEY: &str = "__month_key";
-
-use super::{codes, Extract};
 
 impl Extract {
     /// The extract as seen on reference date `r` (MEASURES.md, general conventions): data

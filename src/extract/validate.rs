@@ -45,16 +45,15 @@ pub fn check_rows(
     };
     if let Some(persons) = frame(frames, &s::PERSONS) {
         let lf = persons.clone().lazy();
-        // Numbered ids: the same id is the same text (see `ids`), shown as written.
+        // Numbered ids: the same id is the same text (see `ids`), shown as written. Every
+        // occurrence after an id's first is flagged (one hash pass, where a window counting
+        // within each id made a group per person).
         flag(
             report,
             &origins[table_index(s::PERSONS.name)],
             &s::PERSONS,
             lf.clone(),
-            col(s::PERSON_ID)
-                .cum_count(false)
-                .over([col(s::PERSON_ID)])?
-                .gt(lit(1)),
+            col(s::PERSON_ID).is_first_distinct().not(),
             col(s::PERSON_KEY),
             s::PERSON_ID,
             "occurs more than once",

@@ -87,7 +87,7 @@ fn intervention_days(extract: &Extract, kinds: &[String]) -> PolarsResult<LazyFr
         intervals::union(lf, &[s::PERSON_ID], s::START, s::END, 0)?,
         s::START,
         s::END,
-    )?)
+    ))
 }
 
 /// Runs a plan once so that the measures reading it do not each re-run it.
@@ -144,14 +144,14 @@ impl<'a> Context<'a> {
             intervals::union(target, &[s::PERSON_ID], s::START, s::END, 0)?,
             s::START,
             s::END,
-        )?)?;
+        ))?;
         let support_days = intervention_days(extract, &support_kinds)?;
         let company_days = intervention_days(extract, &config.company_kinds)?;
         let benefit_days = materialise(intervals::covered_steps(
             intervals::union(all_benefits, &[s::PERSON_ID], s::START, s::END, 0)?,
             s::START,
             s::END,
-        )?)?;
+        ))?;
         let held_meetings = materialise(intervals::count_steps(held, s::DATE, HELD)?)?;
         let paid_months = materialise(intervals::count_steps(paid, s::MONTH, PAID)?)?;
         Ok(Context {
