@@ -90,9 +90,13 @@ fn intervention_days(extract: &Extract, kinds: &[String]) -> PolarsResult<LazyFr
     ))
 }
 
-/// Runs a plan once so that the measures reading it do not each re-run it.
+/// Runs a plan once so that the measures reading it do not each re-run it, in one chunk per
+/// column: an as-of join needs its sides in one chunk and would otherwise copy a step function
+/// at every look-up.
 pub fn materialise(lf: LazyFrame) -> PolarsResult<LazyFrame> {
-    Ok(lf.collect()?.lazy())
+    let mut df = lf.collect()?;
+    df.rechunk_mut_par();
+    Ok(df.lazy())
 }
 
 impl<'a> Context<'a> {
