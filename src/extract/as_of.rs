@@ -163,6 +163,13 @@ impl Extract {
             s::DATE,
             Some(x.clone()),
         )?;
+        // The streaming read leaves these in hundreds of chunks (meetings on 1M persons: 436);
+        // every later stage reads them, and sorts and joins would each make them whole again.
+        let mut tables = [benefit_periods, assessments, interventions, meetings];
+        for df in &mut tables {
+            df.rechunk_mut_par();
+        }
+        let [benefit_periods, assessments, interventions, meetings] = tables;
         Ok(Extract {
             persons,
             benefit_periods,
