@@ -434,21 +434,26 @@ pub fn backward_asof(left: LazyFrame, right: LazyFrame, key: &str) -> LazyFrame 
         .with(right)
         .left_on([col(key)])
         .right_on([col(key)])
-        .how(JoinType::AsOf(Box::new(AsOfOptions {
-            strategy: AsofStrategy::Backward,
-            tolerance: None,
-            tolerance_str: None,
-            left_by: None,
-            right_by: None,
-            allow_eq: true,
-            check_sortedness: false,
-        })))
+        .how(backward(None))
         .finish()
+}
+
+/// A backward as-of join (equal keys match; the sides are sorted by the caller, so Polars does
+/// not check), within groups of the columns `by` when given.
+fn backward(by: Option<Vec<PlSmallStr>>) -> JoinType {
+    JoinType::AsOf(Box::new(AsOfOptions {
+        strategy: AsofStrategy::Backward,
+        tolerance: None,
+        tolerance_str: None,
+        left_by: by.clone(),
+        right_by: by,
+        allow_eq: true,
+        check_sortedness: false,
+    }))
 }
 
 /// [`value_on`] for any person ids: a backward as-of join `by` person.
 fn asof_by_person(lf: LazyFrame, day: &str, steps: LazyFrame) -> LazyFrame {
-    let by = vec![PlSmallStr::from(PERSON_ID)];
     let sort_keys = [PERSON_ID, day];
     let left = lf.sort(sort_keys, SortMultipleOptions::default());
     let right = steps.sort(sort_keys, SortMultipleOptions::default());
@@ -456,15 +461,7 @@ fn asof_by_person(lf: LazyFrame, day: &str, steps: LazyFrame) -> LazyFrame {
         .with(right)
         .left_on([col(day)])
         .right_on([col(day)])
-        .how(JoinType::AsOf(Box::new(AsOfOptions {
-            strategy: AsofStrategy::Backward,
-            tolerance: None,
-            tolerance_str: None,
-            left_by: Some(by.clone()),
-            right_by: Some(by),
-            allow_eq: true,
-            check_sortedness: false,
-        })))
+        .how(backward(Some(vec![PlSmallStr::from(PERSON_ID)])))
         .suffix("__right")
         .finish()
 }

@@ -85,9 +85,10 @@ pub fn group_steps(extract: &Extract) -> LazyFrame {
         .with_column(col(s::GROUP).cast(DataType::String))
 }
 
-/// `group(day)` for the i32 day column `day` of each row, `unknown` without an assessment.
-pub fn group_on(lf: LazyFrame, day: &str, extract: &Extract) -> LazyFrame {
-    intervals::value_on(lf, day, group_steps(extract), &[s::GROUP])
+/// `group(day)` for the i32 day column `day` of each row, `unknown` without an assessment, from
+/// the change points of [`group_steps`] (built once by a caller that looks up often).
+pub fn group_on(lf: LazyFrame, day: &str, steps: LazyFrame) -> LazyFrame {
+    intervals::value_on(lf, day, steps, &[s::GROUP])
         .with_column(col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)))
 }
 
@@ -178,7 +179,7 @@ pub fn build(extract: &Extract, config: &Config) -> PolarsResult<Spells> {
                 .alias(sp::CLOSED),
             (col(sp::SPELL_START) + lit(config.entry_group_window_days)).alias("__entry"),
         ]);
-    let spells = group_on(spells, "__entry", extract)
+    let spells = group_on(spells, "__entry", group_steps(extract))
         .select([
             col(s::PERSON_ID),
             col(sp::SPELL_ID).cast(DataType::Int32),

@@ -205,8 +205,7 @@ impl<'a> Context<'a> {
     /// Adds `group` = group(day) for the i32 day column `day` (`spells::group_on`, on the
     /// change points built once here).
     pub fn group_on(&self, lf: LazyFrame, day: &str) -> LazyFrame {
-        intervals::value_on(lf, day, self.groups.clone(), &[s::GROUP])
-            .with_column(col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)))
+        spells::group_on(lf, day, self.groups.clone())
     }
 
     /// Adds `out` = held meetings of the person on days `[from, to]`.

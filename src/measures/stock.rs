@@ -44,7 +44,13 @@ pub fn stock(extract: &Extract, spells: &Spells, config: &Config) -> PolarsResul
             lit(r).alias("__r"),
             (lit(r) - col(sp::SPELL_START) + lit(1)).alias(DAYS_ON),
         ]);
-    Ok(spells::group_on(lf, "__r", extract).drop(by_name(["__r"], true, false)))
+    Ok(
+        spells::group_on(lf, "__r", spells::group_steps(extract)).drop(by_name(
+            ["__r"],
+            true,
+            false,
+        )),
+    )
 }
 
 /// The band of `k` among `bands` (label, largest `k` in the band; ascending) as (order, label)
