@@ -22,6 +22,15 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // No transparent huge pages: mimalloc asks for them on its arenas, and then every page fault
+    // zeroes 2 MiB, much of it for buffers that are freed and purged soon after. On 1M persons
+    // (`/usr/bin/time -v`, median of 3, alternated) the run took 34.1 s with them and 30.1 s
+    // without, at the same peak memory. A failure (an old kernel) leaves them on.
+    // SAFETY: sets a flag of this process's memory map; no memory is touched.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(code) => ExitCode::from(code),
