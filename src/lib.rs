@@ -156,7 +156,7 @@ fn prepare(request: &RunRequest, progress: &mut dyn Progress) -> Result<Prepared
 /// tests and for checks inside a secure environment; nothing here is written anywhere.
 pub fn compute(request: &RunRequest, progress: &mut dyn Progress) -> Result<Computed, Error> {
     let p = prepare(request, progress)?;
-    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, progress)?;
+    let tables = measures::compute(p.as_of_r, &p.spells, &p.effective, &p.reference, progress)?;
     Ok(Computed {
         source: p.source,
         effective: p.effective,
@@ -212,15 +212,22 @@ pub fn run(request: &RunRequest, progress: &mut dyn Progress) -> Result<RunOutco
     };
     let pause = |here| output::pause(request.pause_at, here);
     pause(PausePoint::Compute);
-    let tables = measures::compute(&p.as_of_r, &p.spells, &p.effective, &p.reference, progress)?;
+    // Drawn before the measures, which take the extract and free its tables as they go; it is
+    // written after disclosure, as before.
+    let drawn = case_target
+        .map(|(target, size)| {
+            case_sample::draw(&p.as_of_r, &p.spells, &p.effective.config, size)
+                .map(|drawn| (target, drawn))
+                .map_err(|e| e.in_stage(case_sample::STAGE))
+        })
+        .transpose()?;
+    let tables = measures::compute(p.as_of_r, &p.spells, &p.effective, &p.reference, progress)?;
     let safe = staged(progress, Stage::Disclosure, || {
         let hierarchy = disclosure::Hierarchy::new(&p.reference)?;
         disclosure::apply(tables, &p.effective.config, &hierarchy)
     })?;
-    let case = case_target
-        .map(|(target, size)| {
-            let drawn = case_sample::draw(&p.as_of_r, &p.spells, &p.effective.config, size)
-                .map_err(|e| e.in_stage(case_sample::STAGE))?;
+    let case = drawn
+        .map(|(target, drawn)| {
             let mut df = drawn.df;
             let file = output::write_person_level(&mut df, target)?;
             Ok::<_, Error>((file, df.height(), drawn.municipalities))

@@ -39,7 +39,18 @@ const WINDOW_DAYS: &str = "__window_days";
 
 /// Step functions and frames shared by every indicator, computed once.
 pub struct Context<'a> {
-    pub extract: &'a Extract,
+    /// The tables of the extract (as of R) that measures read after the step functions are
+    /// built; the others are dropped once their step functions exist (`Context::new`).
+    pub persons: DataFrame,
+    pub interventions: DataFrame,
+    pub meetings: DataFrame,
+    pub paid_hours: DataFrame,
+    /// The persons with a sickness-benefit (`sygedagpenge`) period ending in `[R − 1825, R]`
+    /// (the long-term profile's `sick_5y`), kept when the benefit periods are dropped.
+    pub sick_5y: LazyFrame,
+    /// X and R of the extract.
+    start: Day,
+    end: Day,
     pub spells: &'a Spells,
     pub config: &'a Config,
     pub period: Period,
@@ -100,15 +111,18 @@ pub fn materialise(lf: LazyFrame) -> PolarsResult<LazyFrame> {
 }
 
 impl<'a> Context<'a> {
+    /// Builds the step functions from `extract`, which it takes so that the benefit periods and
+    /// assessments (on 1M persons 350 MiB) are freed once their step functions exist, before
+    /// the meetings' and paid months' are built and the measures run.
     pub fn new(
-        extract: &'a Extract,
+        extract: Extract,
         spells: &'a Spells,
         config: &'a Config,
         period: Period,
         stock: LazyFrame,
         status_steps: LazyFrame,
     ) -> PolarsResult<Self> {
-        let target = spells::target_periods(extract, config);
+        let target = spells::target_periods(&extract, config);
         let mut support_kinds = config.activation_kinds.clone();
         support_kinds.push("mentor".into());
         let all_benefits = extract.benefit_periods.clone().lazy().select([
@@ -128,38 +142,71 @@ impl<'a> Context<'a> {
             .lazy()
             .filter(col(s::HOURS).gt(lit(0.0)))
             .select([col(s::PERSON_ID), col(s::MONTH).cast(DataType::Int32)]);
+        // The two unions of every benefit period first, when the fewest other frames are held:
+        // their sorts are the largest transients of the stage.
+        let benefit_days = materialise(intervals::covered_steps(
+            intervals::union(all_benefits, &[s::PERSON_ID], s::START, s::END, 0)?,
+            s::START,
+            s::END,
+        ))?;
+        let target_days = materialise(intervals::covered_steps(
+            intervals::union(target.clone(), &[s::PERSON_ID], s::START, s::END, 0)?,
+            s::START,
+            s::END,
+        ))?;
         let municipality_cover = materialise(intervals::cover_steps(
             target.clone(),
             s::MUNICIPALITY,
             s::START,
             s::END,
         )?)?;
-        let groups = materialise(spells::group_steps(extract))?;
-        let activation_days = intervention_days(extract, &config.activation_kinds)?;
+        let groups = materialise(spells::group_steps(&extract))?;
+        let activation_days = intervention_days(&extract, &config.activation_kinds)?;
         let day_pieces = materialise(day_pieces(
-            target.clone(),
+            target,
             period,
             municipality_cover.clone(),
             groups.clone(),
             activation_days.clone(),
         )?)?;
         let stock = materialise(stock)?;
-        let target_days = materialise(intervals::covered_steps(
-            intervals::union(target, &[s::PERSON_ID], s::START, s::END, 0)?,
-            s::START,
-            s::END,
-        ))?;
-        let support_days = intervention_days(extract, &support_kinds)?;
-        let company_days = intervention_days(extract, &config.company_kinds)?;
-        let benefit_days = materialise(intervals::covered_steps(
-            intervals::union(all_benefits, &[s::PERSON_ID], s::START, s::END, 0)?,
-            s::START,
-            s::END,
-        ))?;
+        let support_days = intervention_days(&extract, &support_kinds)?;
+        let company_days = intervention_days(&extract, &config.company_kinds)?;
+        let sick_5y = materialise(
+            extract
+                .benefit_periods
+                .clone()
+                .lazy()
+                .filter(
+                    col(s::BENEFIT).eq(lit("sygedagpenge")).and(
+                        col(s::END)
+                            .cast(DataType::Int32)
+                            .gt_eq(lit(five_years_from(extract.end))),
+                    ),
+                )
+                .select([col(s::PERSON_ID)]),
+        )?;
+        // The benefit periods and assessments are no longer read (every plan on them has been
+        // run): what the measures read is kept, and the rest of the extract is freed here.
+        let Extract {
+            persons,
+            interventions,
+            meetings,
+            paid_hours,
+            start,
+            end,
+            ..
+        } = extract;
         let held_meetings = materialise(intervals::count_steps(held, s::DATE, HELD)?)?;
         let paid_months = materialise(intervals::count_steps(paid, s::MONTH, PAID)?)?;
         Ok(Context {
-            extract,
+            persons,
+            interventions,
+            meetings,
+            paid_hours,
+            sick_5y,
+            start,
+            end,
             spells,
             config,
             period,
@@ -182,12 +229,12 @@ impl<'a> Context<'a> {
 
     /// R, the reference date (the extract is cut at R).
     pub fn r(&self) -> Day {
-        self.extract.end
+        self.end
     }
 
     /// X, the first day the registers cover.
     pub fn x(&self) -> Day {
-        self.extract.start
+        self.start
     }
 
     /// MEASURES.md: a measure whose look-back window starts before X is not computed. `None`
@@ -238,7 +285,6 @@ impl<'a> Context<'a> {
     /// The extract is cut at R, so no later month exists.
     pub fn twelve_month_hours(&self, lf: LazyFrame, out: &str) -> PolarsResult<LazyFrame> {
         let hours = self
-            .extract
             .paid_hours
             .clone()
             .lazy()
@@ -261,7 +307,7 @@ impl<'a> Context<'a> {
 
     /// The first day of the five years `[R − 1825, R]`.
     pub fn five_years_from(&self) -> Day {
-        self.r() - (FIVE_YEARS - 1)
+        five_years_from(self.r())
     }
 
     /// Adds the boolean `out`: target-benefit days in `[R − 1825, R]` ≥ 0.8 × 1826, "on support
@@ -300,6 +346,11 @@ impl<'a> Context<'a> {
         let lf = build()?;
         Ok(cell.get_or_init(|| lf).clone())
     }
+}
+
+/// The first day of the five years `[r − 1825, r]`.
+fn five_years_from(r: Day) -> Day {
+    r - (FIVE_YEARS - 1)
 }
 
 /// Splits every person's days in P (persons with a target period overlapping P) into pieces on

@@ -198,8 +198,9 @@ pub fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
 pub const LEVEL_KEYS: [&str; 4] = [out::LEVEL, out::UNIT, out::UNIT_NAME, out::GROUP];
 
 /// Computes every table of the report from the extract as of R and its spells, stage by stage.
+/// Takes the extract so that the indicators' stage can free the tables it has done with.
 pub fn compute(
-    extract: &crate::extract::Extract,
+    extract: crate::extract::Extract,
     spells: &crate::spells::Spells,
     effective: &crate::config::Effective,
     reference: &Reference,
@@ -209,7 +210,7 @@ pub fn compute(
     let period = &effective.period;
     let (status_steps, population) = staged(progress, Stage::StatusSteps, || {
         // Status look-ups (exit classes, destinations, in work) share one step function.
-        let status_steps = crate::status::steps(extract)?.collect()?.lazy();
+        let status_steps = crate::status::steps(&extract)?.collect()?.lazy();
         // Materialised: the event table and the cohort sizes both aggregate it.
         let population = duration::population(spells, status_steps.clone(), config.gap_days)?
             .collect()?
@@ -221,7 +222,7 @@ pub fn compute(
     })?;
     let (stock_on_r, destinations, stock_duration) =
         staged(progress, Stage::DestinationsStock, || {
-            let stock_on_r = stock::stock(extract, spells, config)?.collect()?.lazy();
+            let stock_on_r = stock::stock(&extract, spells, config)?.collect()?.lazy();
             let destinations = outcomes::exit_destinations(
                 spells,
                 status_steps.clone(),

@@ -216,7 +216,7 @@ pub fn longterm_profile(ctx: &Context<'_>) -> PolarsResult<(Table, Vec<String>)>
 /// The stock on R, one row per person, with the persons' attributes, the side ([`LONG`]) and
 /// the value behind every windowed variable.
 fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
-    let persons = ctx.extract.persons.clone().lazy().select([
+    let persons = ctx.persons.clone().lazy().select([
         col(s::PERSON_ID),
         col(s::BIRTH_YEAR),
         col(s::SEX),
@@ -225,14 +225,9 @@ fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
     ]);
     // The extract is cut at R, so every row below starts (or is dated) on or before R.
     let in_12m = |c: &str| col(c).cast(DataType::Int32).gt_eq(lit(from_12m));
-    let interventions = ctx
-        .extract
-        .interventions
-        .clone()
-        .lazy()
-        .filter(in_12m(s::END));
+    let interventions = ctx.interventions.clone().lazy().filter(in_12m(s::END));
     let status = col(s::STATUS);
-    let cancellations = ctx.extract.meetings.clone().lazy().filter(
+    let cancellations = ctx.meetings.clone().lazy().filter(
         in_12m(s::DATE).and(
             status
                 .clone()
@@ -241,17 +236,8 @@ fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
         ),
     );
     let sick = ctx
-        .extract
-        .benefit_periods
+        .sick_5y
         .clone()
-        .lazy()
-        .filter(
-            col(s::BENEFIT).eq(lit("sygedagpenge")).and(
-                col(s::END)
-                    .cast(DataType::Int32)
-                    .gt_eq(lit(ctx.five_years_from())),
-            ),
-        )
         .select([col(s::PERSON_ID)])
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias(SICK));

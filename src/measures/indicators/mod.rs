@@ -266,7 +266,7 @@ pub fn table(
         let rows = rows.collect()?.lazy();
         if m.kind != Kind::PerYear {
             strata_parts.push(
-                strata::pool(rows.clone(), &ctx.extract.persons, r_year, m.name, DEN, NUM)
+                strata::pool(rows.clone(), &ctx.persons, r_year, m.name, DEN, NUM)
                     .collect()?
                     .lazy(),
             );

@@ -41,7 +41,6 @@ fn meetings_in_p(ctx: &Context<'_>) -> PolarsResult<LazyFrame> {
     Context::shared(&ctx.meetings_in_p, || {
         let p = ctx.period;
         let meetings = ctx
-            .extract
             .meetings
             .clone()
             .lazy()
@@ -159,7 +158,6 @@ pub fn paid_hours_months(ctx: &Context<'_>) -> PolarsResult<Rows> {
     );
     let touched = ctx.group_on(touched, FIRST);
     let hours = ctx
-        .extract
         .paid_hours
         .clone()
         .lazy()
