@@ -23,9 +23,6 @@ use crate::spells::{self, Spells};
 pub const ACTIVATION: &str = "__act_key";
 /// Column of [`Context::day_pieces`]: the piece's length in days.
 pub const DAYS: &str = "__days";
-/// Value columns of the meeting and paid-month step functions.
-const HELD: &str = "__held";
-const PAID: &str = "__paid";
 /// Five years as `|[R − 1825, R]|`.
 pub const FIVE_YEARS: i32 = 1826;
 /// Hours in the last 12 months the 225-hour rule asks for.
@@ -73,7 +70,7 @@ pub struct Context<'a> {
     pub day_pieces: LazyFrame,
     /// `group(d)` as change points (`spells::group_steps`), built once for every look-up.
     groups: LazyFrame,
-    /// Cumulative held meetings and cumulative months with paid hours (`intervals::count_steps`).
+    /// Held meetings and months with paid hours, sorted for counting (`intervals::count_steps`).
     held_meetings: LazyFrame,
     paid_months: LazyFrame,
     /// Frames a family of measures shares, built by the first measure that needs them.
@@ -197,8 +194,8 @@ impl<'a> Context<'a> {
             end,
             ..
         } = extract;
-        let held_meetings = materialise(intervals::count_steps(held, s::DATE, HELD)?)?;
-        let paid_months = materialise(intervals::count_steps(paid, s::MONTH, PAID)?)?;
+        let held_meetings = materialise(intervals::count_steps(held, s::DATE))?;
+        let paid_months = materialise(intervals::count_steps(paid, s::MONTH))?;
         Ok(Context {
             persons,
             interventions,
@@ -257,12 +254,12 @@ impl<'a> Context<'a> {
 
     /// Adds `out` = held meetings of the person on days `[from, to]`.
     pub fn held_in(&self, lf: LazyFrame, from: &str, to: &str, out: &str) -> LazyFrame {
-        intervals::count_in(lf, from, to, self.held_meetings.clone(), HELD, out)
+        intervals::count_in(lf, from, to, self.held_meetings.clone(), out)
     }
 
     /// Adds `out` = months with paid hours > 0 among the month starts in `[from, to]`.
     pub fn paid_months_in(&self, lf: LazyFrame, from: &str, to: &str, out: &str) -> LazyFrame {
-        intervals::count_in(lf, from, to, self.paid_months.clone(), PAID, out)
+        intervals::count_in(lf, from, to, self.paid_months.clone(), out)
     }
 
     /// The first day of the 12 calendar months ending with R's month (the 225-hour rule's
