@@ -3,8 +3,8 @@
 //!
 //! Interval logic never expands person-days. Days covered by activation, support, company
 //! offers or target benefit in a window are read from cumulative step functions with two as-of
-//! joins per row (`intervals::covered_in`); meetings in a window likewise
-//! (`intervals::count_in`); days in P are split into pieces on which municipality, group and
+//! look-ups per row (`intervals::covered_in`); meetings in a window by two searches of their
+//! sorted keys (`intervals::count_in`); days in P are split into pieces on which municipality, group and
 //! activation are constant (`intervals::pieces`). Each costs O(n log n) in the number of
 //! periods, meetings and rows queried.
 
@@ -196,6 +196,9 @@ impl<'a> Context<'a> {
         } = extract;
         let held_meetings = materialise(intervals::count_steps(held, s::DATE))?;
         let paid_months = materialise(intervals::count_steps(paid, s::MONTH))?;
+        // Nor are the text ids and the earnings (on 1M persons 110 MiB).
+        let persons = persons.drop(s::PERSON_KEY)?;
+        let paid_hours = paid_hours.drop(s::EARNINGS)?;
         Ok(Context {
             persons,
             interventions,
