@@ -39,12 +39,12 @@ const NEW_RUN: &str = "__new_run";
 const DELTA: &str = "__delta";
 /// Columns of a [`covered_steps`] step function besides `DAY` (its interval start).
 const COV_START: &str = "__cov_start";
+const COV_END: &str = "__cov_end";
+const COV_BEFORE: &str = "__cov_before";
 /// The sorted person×day keys of a [`count_steps`] step function.
 const EVENT_KEY: &str = "__event_key";
 /// Position of the change point a look-up found ([`value_on`]).
 const ASOF_AT: &str = "__asof_at";
-const COV_END: &str = "__cov_end";
-const COV_BEFORE: &str = "__cov_before";
 
 /// Adds `MERGE_ID` (1, 2, … within each `by` group) numbering the merged runs of intervals
 /// `start..end` (i32 day columns) whose members touch within `gap` days. Rows are ordered by

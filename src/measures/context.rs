@@ -42,8 +42,8 @@ pub struct Context<'a> {
     pub interventions: DataFrame,
     pub meetings: DataFrame,
     pub paid_hours: DataFrame,
-    /// The persons with a sickness-benefit (`sygedagpenge`) period ending in `[R − 1825, R]`
-    /// (the long-term profile's `sick_5y`), kept when the benefit periods are dropped.
+    /// `person_id` of every sickness-benefit (`sygedagpenge`) period ending in `[R − 1825, R]`
+    /// (behind the long-term profile's `sick_5y`), kept when the benefit periods are dropped.
     pub sick_5y: LazyFrame,
     /// X and R of the extract.
     start: Day,

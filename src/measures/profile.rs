@@ -238,7 +238,6 @@ fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
     let sick = ctx
         .sick_5y
         .clone()
-        .select([col(s::PERSON_ID)])
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias(SICK));
     let lf = ctx
