@@ -479,11 +479,10 @@ impl Collected {
             step_days.i32()?.cont_slice()?,
         );
         let mut upto = Gallop::default();
+        let (persons, days) = person_days(persons, days)?;
         let found: IdxCa = persons
-            .cast(&DataType::UInt32)?
-            .u32()?
             .iter()
-            .zip(days.cast(&DataType::Int32)?.i32()?.iter())
+            .zip(days.iter())
             .map(|(person, day)| {
                 let at = (person?, day?);
                 let i = upto.rank(sp.len(), at, |i| (sp[i], sd[i]) <= at);
@@ -500,11 +499,10 @@ impl Collected {
         let df = self.frame()?;
         let keys = df.column(EVENT_KEY)?.u64()?.cont_slice()?;
         let (mut first, mut upto) = (Gallop::default(), Gallop::default());
+        let (persons, days) = person_days(persons, days)?;
         let counts: Int64Chunked = persons
-            .cast(&DataType::UInt32)?
-            .u32()?
             .iter()
-            .zip(days.cast(&DataType::Int32)?.i32()?.iter())
+            .zip(days.iter())
             .map(|(person, day)| {
                 let (Some(person), Some(day)) = (person, day) else {
                     return Some(0);
@@ -522,6 +520,14 @@ impl Collected {
     fn gather(&self, name: &str, at: &Column) -> PolarsResult<Column> {
         self.frame()?.column(name)?.take(at.idx()?)
     }
+}
+
+/// The person and day columns of the rows a look-up searches for, as u32 and i32.
+fn person_days(persons: &Column, days: &Column) -> PolarsResult<(UInt32Chunked, Int32Chunked)> {
+    Ok((
+        persons.cast(&DataType::UInt32)?.u32()?.clone(),
+        days.cast(&DataType::Int32)?.i32()?.clone(),
+    ))
 }
 
 /// A partition point of sorted rows found by galloping from the last one found: rows looked up
