@@ -11,7 +11,7 @@
 //!   (null = not covered). Cost: O(b · k) rows for b change points and k distinct keys of a
 //!   person (k is 1 for almost everyone: the municipality rarely changes).
 //! - [`pieces`]: splits each person's window into maximal pieces on which every given step
-//!   function is constant, by as-of joins of the pooled change points onto each step function.
+//!   function is constant, by as-of look-ups of the pooled change points on each step function.
 //!   Day counts then are sums of piece lengths, never rows per day.
 //! - [`value_on`]: the value of a step function on one day per row (the last change point on or
 //!   before the day: a backward as-of look-up).
@@ -720,7 +720,8 @@ pub fn covered_intervals(steps: LazyFrame, start: &str, end: &str) -> LazyFrame 
 }
 
 /// Adds `out` = days of `[from, to]` covered by the intervals of `covered_steps` (0 when none):
-/// `F(to) − F(from − 1)` with `F(d)` = covered days `≤ d`, read by as-of joins. O(n log n).
+/// `F(to) − F(from − 1)` with `F(d)` = covered days `≤ d`, read by two [`value_on`] look-ups.
+/// O(n log n).
 pub fn covered_in(lf: LazyFrame, from: &str, to: &str, steps: LazyFrame, out: &str) -> LazyFrame {
     let upto = |lf: LazyFrame, day: &str, name: &str| {
         let right = steps.clone().select([

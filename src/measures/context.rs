@@ -99,8 +99,8 @@ fn intervention_days(extract: &Extract, kinds: &[String]) -> PolarsResult<LazyFr
 }
 
 /// Runs a plan once so that the measures reading it do not each re-run it, in one chunk per
-/// column: an as-of join needs its sides in one chunk and would otherwise copy a step function
-/// at every look-up.
+/// column: a look-up searches a step function's columns as slices and would otherwise copy it
+/// into one chunk at every look-up.
 pub fn materialise(lf: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut df = lf.collect()?;
     df.rechunk_mut_par();
