@@ -61,13 +61,24 @@ pub fn read_part(
         // text as written, to find the offending rows again.
         let on_clean = checks(spec, &raw, Text::Cleaned);
         let checks = checks(spec, &raw, Text::AsWritten);
-        let mut typed = convert_all(spec, part, &schema, &raw, &on_clean, true);
+        // First with coded columns as written: when every one of their values is a code, none
+        // has blanks to trim, and trimming them would copy tens of millions of strings.
+        let coded = |df: &DataFrame| {
+            on_clean
+                .iter()
+                .filter(|c| spec.column(c.column).is_some_and(|c| c.codes.is_some()))
+                .any(|c| any(df, &c.flag_name()))
+        };
+        let mut typed = convert_all(spec, part, &schema, &raw, &on_clean, Trim::Uncoded, true);
+        if typed.as_ref().is_ok_and(coded) {
+            typed = convert_all(spec, part, &schema, &raw, &on_clean, Trim::All, true);
+        }
         if let Ok(df) = &typed {
             if checks
                 .iter()
                 .any(|c| c.kind == Kind::Code && any(df, &c.flag_name()))
             {
-                typed = convert_all(spec, part, &schema, &raw, &on_clean, false);
+                typed = convert_all(spec, part, &schema, &raw, &on_clean, Trim::All, false);
             }
         }
         match typed {
@@ -220,6 +231,14 @@ fn checks(spec: TableSpec, schema: &Schema, text: Text) -> Vec<Check> {
     checks
 }
 
+/// Which text columns [`convert_all`] trims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trim {
+    All,
+    /// All but the coded ones: right only when every value of those is a code as written.
+    Uncoded,
+}
+
 /// The part (whose file has `schema`, and with its partition columns `raw`) with every contract
 /// column converted (coded ones encoded when `compact`) and a boolean column per check.
 fn convert_all(
@@ -228,6 +247,7 @@ fn convert_all(
     schema: &Schema,
     raw: &Schema,
     checks: &[Check],
+    trim: Trim,
     compact: bool,
 ) -> PolarsResult<DataFrame> {
     // Each text column is trimmed once, up front: the conversion and up to three checks read
@@ -235,6 +255,7 @@ fn convert_all(
     let clean: Vec<Expr> = spec
         .columns
         .iter()
+        .filter(|c| trim == Trim::All || c.codes.is_none())
         .filter_map(|c| {
             let dtype = raw.get(c.name)?;
             (dtype == &DataType::String).then(|| cleaned(c.name, dtype).alias(c.name))
@@ -247,7 +268,7 @@ fn convert_all(
             None => lit(NULL).cast(target(c.ty)),
         };
         let value = match c.codes {
-            Some(codes) if compact => codes::encode(value, codes),
+            Some(codes) if compact => codes::encode(value, codes)?,
             _ => value,
         };
         exprs.push(value.alias(c.name));
