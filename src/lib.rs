@@ -3,6 +3,7 @@
 //! [`run`] reads like the pipeline: load and validate the extract, build spells, compute the
 //! measures, protect the tables, write the report.
 
+pub mod alloc;
 pub mod bench;
 pub mod case_sample;
 pub mod cli;

@@ -57,6 +57,7 @@ pub fn staged<T, E: Into<Error>>(
 ) -> Result<T, Error> {
     progress.start(stage);
     let value = work().map_err(|e| e.into().in_stage(stage.label()))?;
+    crate::alloc::release();
     progress.done(stage);
     Ok(value)
 }

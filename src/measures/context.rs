@@ -100,10 +100,12 @@ fn intervention_days(extract: &Extract, kinds: &[String]) -> PolarsResult<LazyFr
 
 /// Runs a plan once so that the measures reading it do not each re-run it, in one chunk per
 /// column: a look-up searches a step function's columns as slices and would otherwise copy it
-/// into one chunk at every look-up.
+/// into one chunk at every look-up. The plan's transients are then returned to the operating
+/// system (`alloc::release`), before the next step function builds its own.
 pub fn materialise(lf: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut df = lf.collect()?;
     df.rechunk_mut_par();
+    crate::alloc::release();
     Ok(df.lazy())
 }
 
