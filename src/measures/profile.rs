@@ -70,7 +70,7 @@ struct Variable {
 /// `__total_short`.
 pub fn longterm_profile(ctx: &Context<'_>) -> PolarsResult<(Table, Vec<String>)> {
     let r = ctx.r();
-    let from_12m = r - 364;
+    let from_12m = ctx.year_from();
     let from_5y = ctx.five_years_from();
     let people = materialise(person_values(ctx, from_12m)?)?;
     let yes_no = |c: &str| {

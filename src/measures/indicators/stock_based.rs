@@ -78,7 +78,7 @@ pub fn support_80pct_5y_share(ctx: &Context<'_>) -> PolarsResult<Rows> {
 /// support day (activation or mentor) in `[R − 364, R]`. Why: about 1 in 4 aktivitetsparate
 /// had no offer in 65 weeks (DA), and no offer at all pushes people away from work (BIP).
 pub fn any_offer_12m(ctx: &Context<'_>) -> PolarsResult<Rows> {
-    let from = ctx.r() - 364;
+    let from = ctx.year_from();
     if let Some(note) = ctx.window_unknown("any_offer_12m", from) {
         return Ok(Rows::NotComputed(note));
     }
