@@ -507,7 +507,7 @@ impl Collected {
                 let (Some(person), Some(day)) = (person, day) else {
                     return Some(0);
                 };
-                let (start, at) = (u64::from(person) << 32, packed(person, day));
+                let (start, at) = (packed(person, i32::MIN), packed(person, day));
                 let before = first.rank(keys.len(), (person, i32::MIN), |i| keys[i] < start);
                 let upto = upto.rank(keys.len(), (person, day), |i| keys[i] <= at);
                 i64::try_from(upto - before).ok()

@@ -4,9 +4,9 @@
 //! Interval logic never expands person-days. Days covered by activation, support, company
 //! offers or target benefit in a window are read from cumulative step functions with two as-of
 //! look-ups per row (`intervals::covered_in`); meetings in a window by two searches of their
-//! sorted keys (`intervals::count_in`); days in P are split into pieces on which municipality, group and
-//! activation are constant (`intervals::pieces`). Each costs O(n log n) in the number of
-//! periods, meetings and rows queried.
+//! sorted keys (`intervals::count_in`); days in P are split into pieces on which municipality,
+//! group and activation are constant (`intervals::pieces`). Each costs O(n log n) in the
+//! number of periods, meetings and rows queried.
 
 use std::cell::OnceCell;
 
@@ -111,9 +111,10 @@ pub fn materialise(lf: LazyFrame) -> PolarsResult<LazyFrame> {
 }
 
 impl<'a> Context<'a> {
-    /// Builds the step functions from `extract`, which it takes so that the benefit periods and
-    /// assessments (on 1M persons 350 MiB) are freed once their step functions exist, before
-    /// the meetings' and paid months' are built and the measures run.
+    /// Builds the step functions from `extract`, which it takes so that each table is cut or
+    /// freed as soon as its step functions exist: the meetings and paid hours to their rows
+    /// since `kept_from` once the counts of held meetings and paid months are built, the
+    /// benefit periods and assessments (on 1M persons 350 MiB) before the measures run.
     pub fn new(
         mut extract: Extract,
         spells: &'a Spells,

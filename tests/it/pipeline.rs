@@ -176,6 +176,24 @@ fn read_csv(path: &Path) -> DataFrame {
         .unwrap()
 }
 
+/// Asserts that the extracts `a` and `b` give equal tables (every table of the 2024 report,
+/// before disclosure control).
+fn same_tables(a: &Path, b: &Path, how: &str) {
+    let tables = |dir: &Path| {
+        let request = RunRequest {
+            extract: dir.to_path_buf(),
+            year: Some(2024),
+            ..RunRequest::default()
+        };
+        forloeb::compute(&request, &mut ()).unwrap().tables.tables
+    };
+    let (a, b) = (tables(a), tables(b));
+    assert_eq!(a.len(), b.len());
+    for (a, b) in a.iter().zip(&b) {
+        assert!(a.df.equals_missing(&b.df), "{} differs {how}", a.id);
+    }
+}
+
 #[test]
 fn parquet_files_and_hive_folders_give_the_same_tables_as_csv() {
     let tiny = fixture("tiny");
@@ -228,23 +246,7 @@ fn parquet_files_and_hive_folders_give_the_same_tables_as_csv() {
             &mixed.join(format!("{name}/part-0.parquet")),
         );
     }
-    let tables = |dir: &Path| {
-        let request = RunRequest {
-            extract: dir.to_path_buf(),
-            year: Some(2024),
-            ..RunRequest::default()
-        };
-        forloeb::compute(&request, &mut ()).unwrap().tables.tables
-    };
-    let (csv, parquet) = (tables(&tiny), tables(&mixed));
-    assert_eq!(csv.len(), parquet.len());
-    for (a, b) in csv.iter().zip(&parquet) {
-        assert!(
-            a.df.equals_missing(&b.df),
-            "{} differs between CSV and Parquet input",
-            a.id
-        );
-    }
+    same_tables(&tiny, &mixed, "between CSV and Parquet input");
 }
 
 #[test]
@@ -281,19 +283,7 @@ fn blanks_around_codes_and_ids_are_trimmed() {
         };
         std::fs::write(padded.join(name), text).unwrap();
     }
-    let tables = |dir: &Path| {
-        let request = RunRequest {
-            extract: dir.to_path_buf(),
-            year: Some(2024),
-            ..RunRequest::default()
-        };
-        forloeb::compute(&request, &mut ()).unwrap().tables.tables
-    };
-    let (plain, blanks) = (tables(&tiny), tables(&padded));
-    assert_eq!(plain.len(), blanks.len());
-    for (a, b) in plain.iter().zip(&blanks) {
-        assert!(a.df.equals_missing(&b.df), "{} differs with blanks", a.id);
-    }
+    same_tables(&tiny, &padded, "with blanks");
 }
 
 #[test]
