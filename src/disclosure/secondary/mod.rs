@@ -184,7 +184,10 @@ impl Cells {
     /// sub-table; a band in three slices; a numerator in a line) can leave a cell determined
     /// that no single sub-table determines. Each cell it finds gets one partner — the cheapest
     /// published cell with count > 0 in one of its relations, one per relation and round — and
-    /// the whole repeats until the attacker finds nothing (or no partner is left).
+    /// the whole repeats until the attacker finds nothing (or no partner is left). The
+    /// attacker is kept across rounds ([`audit::Attacker`]) and told only the cells hidden
+    /// since the last round: what it finds equals a fresh [`audit::determined`] over every
+    /// relation, without solving again what did not change.
     ///
     /// A suppressed zero is not repaired: a zero may be published under the count rule, and it
     /// is hidden only as part of a suppressed row; where it can be worked out it tells nothing
@@ -199,15 +202,16 @@ impl Cells {
                 }
             }
         }
-        // Only the components of cells newly hidden, or found determined last round, can hold
-        // a determined cell: hiding a cell never determines one hidden before.
-        let mut pending: Vec<CellId> = Vec::new();
         // Scratch sets of cells and of relations for the searches of every round.
         let mut seen = (Marks::new(self.value.len()), Marks::new(relations.len()));
         let mut touched = Marks::new(relations.len());
         let engine = engine::Engine::new(self.value.len(), &self.tables, &self.lines);
         let mut state = std::mem::take(&mut self.state);
-        let mut hidden: Vec<bool> = state.iter().map(|s| *s != State::Published).collect();
+        let mut attacker = audit::Attacker::new(self.value.len(), &relations);
+        let primary: Vec<CellId> = (0..state.len())
+            .filter(|&c| state[c] != State::Published)
+            .collect();
+        attacker.hide(&primary);
         // Every cell hidden since the start, in the order hidden; `passed`, `closed` and
         // `audited` are how much of it the last engine pass, the last closure and the last
         // audit had seen. Why a log: the rounds are many (476 on 200,000 persons) and each
@@ -217,7 +221,7 @@ impl Cells {
         let mut passed: Option<usize> = None;
         let mut closed: Option<usize> = None;
         let consequences = Consequences::new(state.len(), &self.implies, &self.known_through);
-        let mut audited: Option<usize> = None;
+        let mut audited = 0;
         loop {
             loop {
                 let changed: Option<Vec<CellId>> = passed.map(|from| {
@@ -234,21 +238,13 @@ impl Cells {
                     break;
                 }
             }
-            for &c in &log[audited.unwrap_or(0)..] {
-                hidden[c] = true;
-            }
-            // Before the first audit every hidden cell is new.
-            let mut seeds: Vec<CellId> = match audited {
-                None => (0..hidden.len()).filter(|&c| hidden[c]).collect(),
-                Some(from) => log[from..].to_vec(),
-            };
-            seeds.extend_from_slice(&pending);
-            let subset = component_relations(&seeds, &relations, &index, &hidden, &mut seen);
-            let found: Vec<CellId> = audit::determined(self.value.len(), &subset, &hidden)
+            attacker.hide(&log[audited..]);
+            audited = log.len();
+            let found: Vec<CellId> = attacker
+                .determined()
                 .into_iter()
                 .filter(|&c| self.value[c] != 0)
                 .collect();
-            audited = Some(log.len());
             touched.clear();
             let mut added = false;
             for &c in &found {
@@ -268,7 +264,6 @@ impl Cells {
             if !added {
                 break;
             }
-            pending = found;
         }
         drop(engine);
         self.state = state;
@@ -505,40 +500,6 @@ impl<'a> Consequences<'a> {
             queue.push(*t);
         }
     }
-}
-
-/// The relations of the connected components (over hidden cells) that hold `seeds`, in
-/// relation order.
-fn component_relations<'a>(
-    seeds: &[CellId],
-    relations: &'a [Vec<(CellId, i64)>],
-    index: &[Vec<usize>],
-    hidden: &[bool],
-    seen: &mut (Marks, Marks),
-) -> Vec<&'a [(CellId, i64)]> {
-    let (seen_cells, seen_relations) = seen;
-    seen_cells.clear();
-    seen_relations.clear();
-    let mut stack: Vec<CellId> = seeds.to_vec();
-    for &c in seeds {
-        seen_cells.insert(c);
-    }
-    let mut found: Vec<usize> = Vec::new();
-    while let Some(c) = stack.pop() {
-        for &r in &index[c] {
-            if !seen_relations.insert(r) {
-                continue;
-            }
-            found.push(r);
-            for &(x, _) in &relations[r] {
-                if hidden[x] && seen_cells.insert(x) {
-                    stack.push(x);
-                }
-            }
-        }
-    }
-    found.sort_unstable();
-    found.into_iter().map(|r| relations[r].as_slice()).collect()
 }
 
 /// Cells suppressed per table: by the primary rules, and added by the secondary ones; and how
