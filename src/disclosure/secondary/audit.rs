@@ -7,7 +7,7 @@
 //! over the rationals, of the restricted relation matrix.
 //!
 //! The test is a rank decision, so it must be exact: a floating-point tolerance can silently
-//! call a disclosed cell safe. We eliminate with checked `i128` integer arithmetic and redo a
+//! call a disclosed cell safe. We eliminate with checked `i64` integer arithmetic and redo a
 //! component with `BigRational` if that ever overflows. Suppressed cells that share no relation
 //! are independent, so we split them into connected components and reduce each on its own,
 //! which keeps the sparse rows short and the work roughly linear in the number of components.
@@ -126,8 +126,8 @@ fn solve<R: AsRef<[(CellId, i64)]>>(
     out
 }
 
-/// One relation's terms as a sparse row: sorted by cell, duplicates summed, zeros dropped,
-/// divided by the gcd of its entries.
+/// One relation's terms as a sparse row: sorted by cell, duplicates summed (exactly), zeros
+/// dropped.
 fn merged<'a>(terms: impl Iterator<Item = &'a (CellId, i64)>) -> Row<i128> {
     let mut terms: Vec<(CellId, i128)> = terms.map(|&(c, v)| (c, i128::from(v))).collect();
     terms.sort_by_key(|e| e.0);
@@ -139,8 +139,25 @@ fn merged<'a>(terms: impl Iterator<Item = &'a (CellId, i64)>) -> Row<i128> {
         }
     }
     row.retain(|e| e.1 != 0);
-    normalize(&mut row); // cannot fail: entries are below 2^122 in magnitude
     row
+}
+
+/// A merged row for integer elimination, divided by the gcd of its entries; `None` when an
+/// entry does not fit.
+fn int_row(row: &Row<i128>) -> Option<Row<i64>> {
+    let mut out: Row<i64> = row
+        .iter()
+        .map(|&(c, v)| Some((c, i64::try_from(v).ok()?)))
+        .collect::<Option<_>>()?;
+    normalize(&mut out)?;
+    Some(out)
+}
+
+/// A merged row for rational elimination.
+fn big_row(row: &Row<i128>) -> Row<BigRational> {
+    row.iter()
+        .map(|&(c, v)| (c, BigRational::from_integer(BigInt::from(v))))
+        .collect()
 }
 
 fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -151,7 +168,7 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
     x
 }
 
-/// Local columns determined within one component; i128 first, BigRational on overflow.
+/// Local columns determined within one component; i64 first, BigRational on overflow.
 fn solve_component(n_cols: usize, mut rows: Vec<Row<i128>>, rational: bool) -> Vec<usize> {
     // Short rows first: they make cheap, sparse pivots.
     rows.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
@@ -159,16 +176,13 @@ fn solve_component(n_cols: usize, mut rows: Vec<Row<i128>>, rational: bool) -> V
     let basis = if rational {
         None
     } else {
-        reduce(n_cols, rows.iter().cloned())
+        let ints: Option<Vec<Row<i64>>> = rows.iter().map(int_row).collect();
+        ints.and_then(|rows| reduce(n_cols, rows.into_iter()))
     };
     match basis {
         Some(b) => singles(&b),
         None => {
-            let big = rows.iter().map(|r| {
-                r.iter()
-                    .map(|&(c, v)| (c, BigRational::from_integer(BigInt::from(v))))
-                    .collect()
-            });
+            let big = rows.iter().map(big_row);
             // BigRational elimination never reports overflow, so `None` is unreachable.
             reduce::<BigRational>(n_cols, big)
                 .map(|b| singles(&b))
@@ -239,7 +253,7 @@ fn merge<T: Scalar>(
     }
 }
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
+fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
     }
@@ -247,8 +261,8 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 }
 
 /// Divide an integer row by the gcd of its entries (keeps numbers small). Stops at a gcd of 1,
-/// the common case (most rows hold a ±1), since 128-bit remainders are slow.
-fn normalize(row: &mut [(usize, i128)]) -> Option<()> {
+/// the common case (most rows hold a ±1).
+fn normalize(row: &mut [(usize, i64)]) -> Option<()> {
     let mut g = 0;
     for e in row.iter() {
         g = gcd(g, e.1.unsigned_abs());
@@ -257,13 +271,13 @@ fn normalize(row: &mut [(usize, i128)]) -> Option<()> {
         }
     }
     if g > 1 {
-        let g = i128::try_from(g).ok()?;
+        let g = i64::try_from(g).ok()?;
         row.iter_mut().for_each(|e| e.1 /= g);
     }
     Some(())
 }
 
-impl Scalar for i128 {
+impl Scalar for i64 {
     fn is_zero(&self) -> bool {
         *self == 0
     }
@@ -272,15 +286,15 @@ impl Scalar for i128 {
     }
     /// Fraction-free: `t = (a/g)·t − (b/g)·p`, `g = gcd(a, b)`, then divide by the row gcd.
     fn combine(
-        t: &[(usize, i128)],
-        p: &[(usize, i128)],
+        t: &[(usize, i64)],
+        p: &[(usize, i64)],
         col: usize,
-        out: &mut Row<i128>,
+        out: &mut Row<i64>,
     ) -> Option<()> {
         let (a, b) = (*entry(p, col)?, *entry(t, col)?);
-        let g = i128::try_from(gcd(a.unsigned_abs(), b.unsigned_abs())).ok()?;
+        let g = i64::try_from(gcd(a.unsigned_abs(), b.unsigned_abs())).ok()?;
         let (ma, mb) = (a / g, b / g);
-        let f = |x: Option<&i128>, y: Option<&i128>| {
+        let f = |x: Option<&i64>, y: Option<&i64>| {
             let x = x.map_or(Some(0), |x| x.checked_mul(ma))?;
             x.checked_sub(y.map_or(Some(0), |y| y.checked_mul(mb))?)
         };
@@ -376,7 +390,7 @@ fn reduce<T: Scalar>(n_cols: usize, rows: impl Iterator<Item = Row<T>>) -> Optio
 /// combination of rows equal to `e_j` on the hidden cells can use no row but `j`'s pivot row
 /// (the argument of [`singles`]). So [`Attacker::determined`] equals [`determined`] on the same
 /// hidden cells, whatever the order they were hidden in; the tests check this. Integer
-/// elimination as in [`determined`]; on `i128` overflow the cells hidden so far are replayed
+/// elimination as in [`determined`]; on `i64` overflow the cells hidden so far are replayed
 /// with `BigRational`.
 pub struct Attacker<'a> {
     relations: &'a [Relation],
@@ -387,14 +401,18 @@ pub struct Attacker<'a> {
 }
 
 enum Form {
-    Int(Reduced<i128>),
+    Int(Reduced<i64>),
     Exact(Reduced<BigRational>),
 }
 
 impl<'a> Attacker<'a> {
     /// The attacker before any cell is hidden. Cell ids `>= n_cells` count as published.
     pub fn new(n_cells: usize, relations: &'a [Relation]) -> Attacker<'a> {
-        let form = Form::Int(Reduced::new(n_cells, relations, |v| v));
+        let ints: Option<Vec<Row<i64>>> = rows(n_cells, relations).map(|r| int_row(&r)).collect();
+        let form = match ints {
+            Some(ints) => Form::Int(Reduced::new(n_cells, ints)),
+            None => Form::Exact(exact(n_cells, relations, &[])),
+        };
         Attacker {
             relations,
             n_cells,
@@ -427,12 +445,7 @@ impl<'a> Attacker<'a> {
                 }
             };
             if overflow {
-                let big = |v: i128| BigRational::from_integer(BigInt::from(v));
-                let mut exact = Reduced::new(self.n_cells, self.relations, big);
-                for &c in &self.order {
-                    let _ = exact.hide(c);
-                }
-                self.form = Form::Exact(exact);
+                self.form = Form::Exact(exact(self.n_cells, self.relations, &self.order));
             }
         }
     }
@@ -445,6 +458,24 @@ impl<'a> Attacker<'a> {
         };
         singles.iter().copied().collect()
     }
+}
+
+/// The rows of an [`Attacker`] in rational arithmetic, with `order` hidden.
+fn exact(n_cells: usize, relations: &[Relation], order: &[CellId]) -> Reduced<BigRational> {
+    let rows = rows(n_cells, relations).map(|r| big_row(&r)).collect();
+    let mut exact = Reduced::new(n_cells, rows);
+    for &c in order {
+        let _ = exact.hide(c); // BigRational elimination never reports overflow
+    }
+    exact
+}
+
+/// The relations as merged rows, without cells `>= n_cells`, empty rows dropped.
+fn rows(n_cells: usize, relations: &[Relation]) -> impl Iterator<Item = Row<i128>> + '_ {
+    relations
+        .iter()
+        .map(move |rel| merged(rel.iter().filter(|e| e.0 < n_cells)))
+        .filter(|row| !row.is_empty())
 }
 
 /// The rows of an [`Attacker`] in one arithmetic.
@@ -463,13 +494,8 @@ struct Reduced<T> {
 }
 
 impl<T: Scalar> Reduced<T> {
-    fn new(n_cells: usize, relations: &[Relation], from: impl Fn(i128) -> T) -> Reduced<T> {
-        let rows: Vec<Row<T>> = relations
-            .iter()
-            .map(|rel| merged(rel.iter().filter(|e| e.0 < n_cells)))
-            .filter(|row| !row.is_empty())
-            .map(|row| row.into_iter().map(|(c, v)| (c, from(v))).collect())
-            .collect();
+    /// `rows` (cells `< n_cells`) before any cell is hidden.
+    fn new(n_cells: usize, rows: Vec<Row<T>>) -> Reduced<T> {
         let mut occ = vec![Vec::new(); n_cells];
         for (r, row) in rows.iter().enumerate() {
             row.iter().for_each(|e| occ[e.0].push(r));
@@ -594,8 +620,8 @@ mod tests {
     }
 
     #[test]
-    fn i128_overflow_falls_back() {
-        // Large primes near 2^63: fraction-free products exceed i128 despite gcd reduction.
+    fn integer_overflow_falls_back() {
+        // Large primes near 2^63: fraction-free products exceed i64 despite gcd reduction.
         let [p, q, r, s, u]: [i64; 5] = [783, 643, 549, 507, 433].map(|d| i64::MAX - 807 + d);
         let t: Vec<Relation> = vec![
             vec![(0, 1), (3, 1)],
@@ -603,10 +629,10 @@ mod tests {
             vec![(1, r), (2, s)],
             vec![(0, p - 2), (2, u), (3, 1)],
         ];
-        let rows = t
-            .iter()
-            .map(|rel| rel.iter().map(|&(c, v)| (c, i128::from(v))).collect());
-        assert!(reduce::<i128>(4, rows).is_none(), "expected i128 overflow");
+        assert!(
+            reduce::<i64>(4, t.iter().cloned()).is_none(),
+            "expected i64 overflow"
+        );
         let all = [true; 4];
         assert_eq!(determined(4, &t, &all), determined_rational(4, &t, &all));
         assert_eq!(determined(4, &t, &all), brute(4, &t, &all));
