@@ -59,8 +59,8 @@ pub fn read_part(
         let raw = raw_schema(&schema, part);
         // The same checks twice: on the trimmed columns of the conversion, and on the file's
         // text as written, to find the offending rows again.
-        let on_clean = checks(spec, &raw, Text::Cleaned);
-        let checks = checks(spec, &raw, Text::AsWritten);
+        let on_clean = checks(spec, &raw, Text::Cleaned)?;
+        let checks = checks(spec, &raw, Text::AsWritten)?;
         // First with coded columns as written: when every one of their values is a code, none
         // has blanks to trim, and trimming them would copy tens of millions of strings.
         let coded = |df: &DataFrame| {
@@ -186,7 +186,7 @@ enum Text {
 }
 
 /// The checks of every contract column present, in the order their findings are listed.
-fn checks(spec: TableSpec, schema: &Schema, text: Text) -> Vec<Check> {
+fn checks(spec: TableSpec, schema: &Schema, text: Text) -> PolarsResult<Vec<Check>> {
     let mut checks = Vec::new();
     for c in spec.columns {
         let Some(dtype) = schema.get(c.name) else {
@@ -219,16 +219,17 @@ fn checks(spec: TableSpec, schema: &Schema, text: Text) -> Vec<Check> {
             checks.push(Check {
                 column: c.name,
                 kind: Kind::Code,
+                // The encoding itself, so that the engine finds the value's code once for both.
                 flag: value
                     .clone()
                     .is_not_null()
-                    .and(crate::schema::is_one_of(value, Series::new("codes".into(), codes)).not()),
+                    .and(codes::encode(value, codes)?.is_null()),
                 problem: "is not a known code".into(),
                 expected: format!("one of {}", codes.join(", ")),
             });
         }
     }
-    checks
+    Ok(checks)
 }
 
 /// Which text columns [`convert_all`] trims.
