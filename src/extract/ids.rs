@@ -5,6 +5,7 @@
 
 use polars::prelude::*;
 
+use crate::intervals::run_starts;
 use crate::schema::{self as s, TableSpec};
 use crate::validation::Finding;
 
@@ -42,6 +43,11 @@ fn persons_columns() -> Vec<Expr> {
 /// id of `persons` (numbered by [`number_persons`]), and the findings for rows whose person_id
 /// is not one of persons. A table with such rows keeps its text ids: it is invalid, and the
 /// summary counts its distinct ids as written.
+///
+/// Only the first row of each run of equal ids is looked up, and its integer id given to the
+/// whole run: registers are mostly written person by person, so this looks up about one text
+/// per person instead of one per row (on 1M persons 58 M rows, where looking up every row took
+/// 1.9 s of the load). Any row order gives the same ids, only more runs.
 pub fn number_rows(
     df: DataFrame,
     persons: &DataFrame,
@@ -54,11 +60,25 @@ pub fn number_rows(
         .select([col(s::PERSON_KEY), col(s::PERSON_ID).alias(ID)])
         .filter(col(ID).is_not_null())
         .unique(Some(by_name([ID], true, false)), UniqueKeepStrategy::Any);
+    let df = df
+        .lazy()
+        .with_column(run_starts(&[s::PERSON_ID]).alias(FIRST))
+        .collect()?;
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;
+    let starts = df
+        .clone()
+        .lazy()
+        .filter(col(FIRST))
+        .select([col(s::PERSON_ID)])
+        .join(keys, [col(s::PERSON_ID)], [col(s::PERSON_KEY)], args)
+        .collect()?;
+    let ids = starts.column(ID)?.as_materialized_series().clone();
+    let run = col(FIRST).cast(DataType::UInt32).cum_sum(false) - lit(1u32);
     let joined = df
         .lazy()
-        .join(keys, [col(s::PERSON_ID)], [col(s::PERSON_KEY)], args)
+        .with_column(lit(ids).gather(run, false).alias(ID))
+        .drop(by_name([FIRST], true, false))
         .collect()?;
     let unknown = col(ID).is_null().and(col(s::PERSON_ID).is_not_null());
     let findings = find(
@@ -84,5 +104,45 @@ pub fn number_rows(
     Ok((df, findings))
 }
 
-/// Working column: the integer id while it is looked up.
+/// Working columns: the integer id while it is looked up, and the first row of a run of ids.
 const ID: &str = "__id";
+const FIRST: &str = "__first";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn persons(ids: &[&str]) -> DataFrame {
+        let n = ids.len();
+        let mut df = df!(s::PERSON_ID => ids).unwrap();
+        for c in &s::PERSONS.columns[1..] {
+            df.with_column(Column::full_null(c.name.into(), n, &DataType::String))
+                .unwrap();
+        }
+        number_persons(df).unwrap()
+    }
+
+    #[test]
+    fn runs_in_any_order_get_their_persons_ids_and_unknown_ids_their_rows() {
+        let persons = persons(&["b", "c", "a"]);
+        let rows = df!(s::PERSON_ID => ["c", "c", "a", "c", "x", "x", "b"]).unwrap();
+        let origin = Origin::new(vec!["t.csv".into()], &[7]);
+        let (df, findings) = number_rows(rows.clone(), &persons, s::MEETINGS, &origin).unwrap();
+        // A table with an unknown id keeps its text ids; the finding names both of its rows.
+        assert_eq!(df, rows);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].total, 2);
+        assert_eq!(findings[0].examples[0], (Some(5), Some("x".into())));
+        let rows = df!(s::PERSON_ID => ["c", "c", "a", "c", "b", "a"]).unwrap();
+        let (df, findings) = number_rows(rows, &persons, s::MEETINGS, &origin).unwrap();
+        assert!(findings.is_empty());
+        let ids: Vec<Option<u32>> = df
+            .column(s::PERSON_ID)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(ids, [2, 2, 0, 2, 1, 0].map(Some));
+    }
+}
