@@ -205,39 +205,46 @@ impl Cells {
         // Scratch sets of cells and of relations for the searches of every round.
         let mut seen = (Marks::new(self.value.len()), Marks::new(relations.len()));
         let mut touched = Marks::new(relations.len());
-        let engine = engine::Engine::new(self.value.len(), &self.tables, &self.lines);
         let mut state = std::mem::take(&mut self.state);
-        let mut attacker = audit::Attacker::new(self.value.len(), &relations);
         let primary: Vec<CellId> = (0..state.len())
             .filter(|&c| state[c] != State::Published)
             .collect();
-        attacker.hide(&primary);
         // Every cell hidden since the start, in the order hidden; `passed`, `closed` and
         // `audited` are how much of it the last engine pass, the last closure and the last
         // audit had seen. Why a log: the rounds are many (476 on 200,000 persons) and each
         // hides a few cells, so comparing every cell's state each round cost more than the
         // round's own work.
         let mut log: Vec<CellId> = Vec::new();
-        let mut passed: Option<usize> = None;
-        let mut closed: Option<usize> = None;
+        let (mut passed, mut closed) = (None, None);
+        let engine = engine::Engine::new(self.value.len(), &self.tables, &self.lines);
         let consequences = Consequences::new(state.len(), &self.implies, &self.known_through);
+        let mut settle = |state: &mut [State], log: &mut Vec<CellId>| loop {
+            let changed: Option<Vec<CellId>> = passed.map(|from| {
+                let mut c = log[from..].to_vec();
+                c.sort_unstable();
+                c
+            });
+            engine.protect(&self.cost, state, changed.as_deref(), log);
+            passed = Some(log.len());
+            let fresh = closed.map(|from: usize| log[from..].to_vec());
+            let more = consequences.close(fresh.as_deref(), state, log);
+            closed = Some(log.len());
+            if !more {
+                break;
+            }
+        };
+        // The attacker's first reduction (of the primary cells) does not depend on the rules'
+        // first pass, so the two run side by side (on 1M persons 0.5 s and 0.3 s).
+        let (mut attacker, ()) = rayon::join(
+            || {
+                let mut attacker = audit::Attacker::new(self.value.len(), &relations);
+                attacker.hide(&primary);
+                attacker
+            },
+            || settle(&mut state, &mut log),
+        );
         let mut audited = 0;
         loop {
-            loop {
-                let changed: Option<Vec<CellId>> = passed.map(|from| {
-                    let mut c = log[from..].to_vec();
-                    c.sort_unstable();
-                    c
-                });
-                engine.protect(&self.cost, &mut state, changed.as_deref(), &mut log);
-                passed = Some(log.len());
-                let fresh = closed.map(|from| log[from..].to_vec());
-                let more = consequences.close(fresh.as_deref(), &mut state, &mut log);
-                closed = Some(log.len());
-                if !more {
-                    break;
-                }
-            }
             attacker.hide(&log[audited..]);
             audited = log.len();
             let found: Vec<CellId> = attacker
@@ -264,8 +271,8 @@ impl Cells {
             if !added {
                 break;
             }
+            settle(&mut state, &mut log);
         }
-        drop(engine);
         self.state = state;
     }
 }
