@@ -21,6 +21,7 @@ const MONTH: &str = "__month";
 const MONTH_NO: &str = "__month_no";
 const FIRST: &str = "__first";
 const PAID: &str = "__paid";
+const MONTH_KEY: &str = "__month_key";
 
 /// `activation_rate` (§4.3): activation days ÷ target person-days in P, a day being an
 /// activation day when an intervention of an activation kind covers it. Why: jobindsats'
@@ -173,14 +174,20 @@ pub fn paid_hours_months(ctx: &Context<'_>) -> PolarsResult<Rows> {
                 .and(col(MONTH).gt_eq(lit(p.start)))
                 .and(col(MONTH).lt_eq(lit(p.end))),
         )
-        .select([col(s::PERSON_ID), col(MONTH), lit(true).alias(PAID)]);
-    let rows = touched.join(
+        .select([month_key(), lit(true).alias(PAID)]);
+    // One packed person × month key: a join on the two columns encoded both into rows first.
+    let rows = touched.with_column(month_key()).join(
         hours,
-        [col(s::PERSON_ID), col(MONTH)],
-        [col(s::PERSON_ID), col(MONTH)],
+        [col(MONTH_KEY)],
+        [col(MONTH_KEY)],
         JoinArgs::new(JoinType::Left),
     );
     Ok(Rows::of(rows, lit(1), col(PAID).fill_null(false)))
+}
+
+/// The person × month key of a row with `PERSON_ID` and [`MONTH`].
+fn month_key() -> Expr {
+    intervals::person_day_key(col(s::PERSON_ID), col(MONTH)).alias(MONTH_KEY)
 }
 
 /// The calendar months wholly inside `p`: [`MONTH_NO`] (`year · 12 + month`) and [`MONTH`],
