@@ -80,16 +80,19 @@ pub fn group_steps(extract: &Extract) -> LazyFrame {
             SortMultipleOptions::default(),
         )
         .filter(first)
-        // The group is an Enum in text order in the view of a report (so the sort above picks
-        // the alphabetically first); from here on it meets `unknown`, which is no code.
-        .with_column(col(s::GROUP).cast(DataType::String))
+    // The group stays the Enum of the report's view, in text order (so the sort above picks the
+    // alphabetically first), one byte per change point; a look-up makes it text, where it meets
+    // `unknown`, which is no code (on 1M persons 4.8 M change points held through the indicators).
 }
 
 /// `group(day)` for the i32 day column `day` of each row, `unknown` without an assessment, from
 /// the change points of [`group_steps`] (built once by a caller that looks up often).
 pub fn group_on(lf: LazyFrame, day: &str, steps: LazyFrame) -> LazyFrame {
-    intervals::value_on(lf, day, steps, &[s::GROUP])
-        .with_column(col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)))
+    intervals::value_on(lf, day, steps, &[s::GROUP]).with_column(
+        col(s::GROUP)
+            .cast(DataType::String)
+            .fill_null(lit(s::UNKNOWN_GROUP)),
+    )
 }
 
 /// Builds the spells (MEASURES.md §1):

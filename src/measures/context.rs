@@ -427,7 +427,9 @@ fn day_pieces(
         (col(TO) - col(FROM) + lit(1))
             .cast(DataType::Int64)
             .alias(DAYS),
-        col(s::GROUP).fill_null(lit(s::UNKNOWN_GROUP)),
+        col(s::GROUP)
+            .cast(DataType::String)
+            .fill_null(lit(s::UNKNOWN_GROUP)),
     ]))
 }
 
