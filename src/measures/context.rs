@@ -126,11 +126,17 @@ impl<'a> Context<'a> {
         let target = spells::target_periods(&extract, config);
         let mut support_kinds = config.activation_kinds.clone();
         support_kinds.push("mentor".into());
-        let all_benefits = extract.benefit_periods.clone().lazy().select([
-            col(s::PERSON_ID),
-            col(s::START).cast(DataType::Int32),
-            col(s::END).cast(DataType::Int32),
-        ]);
+        let exits_from = lit(exits_from(period));
+        let all_benefits = extract
+            .benefit_periods
+            .clone()
+            .lazy()
+            .select([
+                col(s::PERSON_ID),
+                col(s::START).cast(DataType::Int32),
+                col(s::END).cast(DataType::Int32),
+            ])
+            .filter(col(s::END).gt_eq(exits_from.clone()));
         let held = extract
             .meetings
             .clone()
@@ -142,7 +148,8 @@ impl<'a> Context<'a> {
             .clone()
             .lazy()
             .filter(col(s::HOURS).gt(lit(0.0)))
-            .select([col(s::PERSON_ID), col(s::MONTH).cast(DataType::Int32)]);
+            .select([col(s::PERSON_ID), col(s::MONTH).cast(DataType::Int32)])
+            .filter(col(s::MONTH).gt_eq(exits_from));
         // The counts of held meetings and paid months first: from then on the measures read
         // only the rows of these tables since `kept_from` (on 1M persons 1 in 10, so 330 MiB
         // fewer are held while the other step functions are built). Nor are the earnings.
@@ -371,6 +378,17 @@ fn year_from(r: Day) -> Day {
     r - 364
 }
 
+/// The first day that `durable_work_12m`, the only reader of [`Context::benefit_days`] and of
+/// the paid months' counts, reads of them: an exit counts when its end + 365 lies in P, and its
+/// windows (the 365 days and the 12 months after the end) start after the end. Benefit periods
+/// ending before it and paid months before it are left out of those two: they would change
+/// every count up to a day by the same amount, so no count in a window from it on. On 1M
+/// persons with P the last calendar year that keeps 1 in 5 of the benefit periods for the
+/// union and 1 in 4 of the paid months.
+fn exits_from(period: Period) -> Day {
+    year_from(period.start)
+}
+
 /// The first day that a measure reads of the meetings, paid hours and interventions the
 /// context keeps (on R = `r`): the earliest of P's first day, `[R − 364, R]` (the long-term
 /// profile's meetings cancelled and interventions) and the 12 calendar months of the 225-hour
@@ -463,5 +481,16 @@ mod tests {
             kept_from(half, day("2023-06-15")).map(dates::iso).ok(),
             Some("2022-06-16".into())
         );
+    }
+
+    #[test]
+    fn exits_are_read_from_the_day_after_the_earliest_end_that_counts() {
+        // P from 2023-01-01: the earliest exit that counts ends on 2022-01-01 (+ 365 = P's
+        // first day), so its windows start on 2022-01-02.
+        let year = Period {
+            start: day("2023-01-01"),
+            end: day("2023-12-31"),
+        };
+        assert_eq!(dates::iso(exits_from(year)), "2022-01-02");
     }
 }
