@@ -55,7 +55,10 @@ pub struct Context<'a> {
     /// The stock on R (one row per person, `stock::stock`).
     pub stock: LazyFrame,
     pub status_steps: LazyFrame,
-    /// Municipality of the target periods covering a day (smallest code), as change points.
+    /// Municipality of the target periods covering a day (smallest code), as change points,
+    /// right on the days of P: every reader looks up days in P (meetings in P, the months of P,
+    /// the day pieces of P), and the value on such a day depends only on the periods covering
+    /// it, so the periods that end before P are left out (on 1M persons most of them).
     pub municipality_cover: LazyFrame,
     /// Cumulative covered days of target benefit, activation, support, company offers and any
     /// benefit (`intervals::covered_steps`).
@@ -179,7 +182,9 @@ impl<'a> Context<'a> {
             s::END,
         ))?;
         let municipality_cover = materialise(intervals::cover_steps(
-            target.clone(),
+            target
+                .clone()
+                .filter(col(s::END).cast(DataType::Int32).gt_eq(lit(period.start))),
             s::MUNICIPALITY,
             s::START,
             s::END,
