@@ -176,8 +176,17 @@ impl<'a> Context<'a> {
             s::START,
             s::END,
         ))?;
+        let since_target = lit(target_days_from(period, extract.end));
         let target_days = materialise(intervals::covered_steps(
-            intervals::union(target.clone(), &[s::PERSON_ID], s::START, s::END, 0)?,
+            intervals::union(
+                target
+                    .clone()
+                    .filter(col(s::END).cast(DataType::Int32).gt_eq(since_target)),
+                &[s::PERSON_ID],
+                s::START,
+                s::END,
+                0,
+            )?,
             s::START,
             s::END,
         ))?;
@@ -383,6 +392,15 @@ fn year_from(r: Day) -> Day {
     r - 364
 }
 
+/// The first day that a reader of [`Context::target_days`] reads: P (`paid_hours_months`), the
+/// 3 years of the 225-hour rule and the 5 years of `support_80pct_5y`, all ending on R. The
+/// target periods that end before it are left out of the union (see [`exits_from`] for why no
+/// count from it on changes; `paid_hours_months` clips the intervals to P, where they are the
+/// same). On 1M persons with R = 2024-12-31 that leaves out about half of the periods.
+fn target_days_from(period: Period, r: Day) -> Day {
+    period.start.min(five_years_from(r))
+}
+
 /// The first day that `durable_work_12m`, the only reader of [`Context::benefit_days`] and of
 /// the paid months' counts, reads of them: an exit counts when its end + 365 lies in P, and its
 /// windows (the 365 days and the 12 months after the end) start after the end. Benefit periods
@@ -434,7 +452,10 @@ fn day_pieces(
         .select([col(s::PERSON_ID)])
         .unique(None, UniqueKeepStrategy::Any)
         .with_columns([lit(p.start).alias(FROM), lit(p.end).alias(TO)]);
+    // Pieces look only at days in P, where the cover depends only on the intervals covering
+    // the day: the ones that end before P are left out.
     let activation = intervals::covered_intervals(activation_days, s::START, s::END)
+        .filter(col(s::END).gt_eq(lit(p.start)))
         .with_column(lit(1i32).alias(ACTIVATION));
     let activation_cover = intervals::cover_steps(activation, ACTIVATION, s::START, s::END)?;
     Ok(intervals::pieces(
