@@ -624,16 +624,29 @@ fn asof_by_person(lf: LazyFrame, day: &str, steps: LazyFrame) -> LazyFrame {
 
 /// Splits each person's window `[from, to]` (rows of `windows`: `PERSON_ID`, `FROM`, `TO`) into
 /// maximal pieces on which every step function of `layers` (`(steps, value column)`) is
-/// constant. Output: `PERSON_ID`, `FROM`, `TO` and one column per layer value.
-pub fn pieces(windows: LazyFrame, layers: &[(LazyFrame, &str)]) -> PolarsResult<LazyFrame> {
+/// constant. Output: `PERSON_ID`, `FROM`, `TO` and one column per layer value. Every window lies
+/// in the days `span`: the layers' change points outside it are dropped before they are matched
+/// to the windows (the group steps of every assessment since X, where the measures' windows
+/// are P).
+pub fn pieces(
+    windows: LazyFrame,
+    layers: &[(LazyFrame, &str)],
+    span: (i32, i32),
+) -> PolarsResult<LazyFrame> {
     let bounds = windows.clone().select([
         col(PERSON_ID),
         col(FROM).alias("__wfrom"),
         col(TO).alias("__wto"),
     ]);
     let mut points = vec![windows.select([col(PERSON_ID), col(FROM).alias(DAY)])];
+    let inside = col(DAY).gt_eq(lit(span.0)).and(col(DAY).lt_eq(lit(span.1)));
     for (steps, _) in layers {
-        points.push(steps.clone().select([col(PERSON_ID), col(DAY)]));
+        points.push(
+            steps
+                .clone()
+                .select([col(PERSON_ID), col(DAY)])
+                .filter(inside.clone()),
+        );
     }
     let lf = concat(points, UnionArgs::default())?
         .join(
@@ -926,7 +939,7 @@ mod tests {
         let windows = df!(PERSON_ID => ["a"], FROM => [2i32], TO => [12i32])
             .unwrap()
             .lazy();
-        let out = pieces(windows, &[(steps, "key"), (groups, "g")])
+        let out = pieces(windows, &[(steps, "key"), (groups, "g")], (2, 12))
             .unwrap()
             .collect()
             .unwrap();

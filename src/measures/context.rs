@@ -465,6 +465,7 @@ fn day_pieces(
             (groups, s::GROUP),
             (activation_cover, ACTIVATION),
         ],
+        (p.start, p.end),
     )?
     .filter(col(s::MUNICIPALITY).is_not_null())
     .with_columns([
