@@ -145,7 +145,8 @@ impl<'a> Context<'a> {
             .clone()
             .lazy()
             .filter(col(s::STATUS).eq(lit("held")))
-            .select([col(s::PERSON_ID), col(s::DATE).cast(DataType::Int32)]);
+            .select([col(s::PERSON_ID), col(s::DATE).cast(DataType::Int32)])
+            .filter(col(s::DATE).gt_eq(lit(held_from(period, extract.end))));
         let paid = extract
             .paid_hours
             .clone()
@@ -392,6 +393,14 @@ fn year_from(r: Day) -> Day {
     r - 364
 }
 
+/// The first day that a reader of the held meetings' counts reads: the first week of a spell
+/// starting in P, the first six months of a spell whose day 182 is in P, and `[R − 364, R]` of
+/// the long-term profile. Held meetings before it are left out of the counts (see
+/// [`exits_from`] for why no count from it on changes).
+fn held_from(period: Period, r: Day) -> Day {
+    (period.start - 182).min(year_from(r))
+}
+
 /// The first day that a reader of [`Context::target_days`] reads: P (`paid_hours_months`), the
 /// 3 years of the 225-hour rule and the 5 years of `support_80pct_5y`, all ending on R. The
 /// target periods that end before it are left out of the union (see [`exits_from`] for why no
@@ -519,5 +528,23 @@ mod tests {
             end: day("2023-12-31"),
         };
         assert_eq!(dates::iso(exits_from(year)), "2022-01-02");
+    }
+
+    #[test]
+    fn held_meetings_are_read_from_the_earliest_six_months_that_end_in_p() {
+        // Day 182 of a spell on P's first day: the spell began on 2022-07-03, before R − 364.
+        let year = Period {
+            start: day("2023-01-01"),
+            end: day("2023-12-31"),
+        };
+        assert_eq!(dates::iso(held_from(year, day("2023-12-31"))), "2022-07-03");
+        // R long after P: the profile's `[R − 364, R]` starts later, so P rules.
+        assert_eq!(dates::iso(held_from(year, day("2024-12-31"))), "2022-07-03");
+        // P after R − 364 + 182: the profile's year comes first.
+        let late = Period {
+            start: day("2023-12-01"),
+            end: day("2023-12-31"),
+        };
+        assert_eq!(dates::iso(held_from(late, day("2023-12-31"))), "2023-01-01");
     }
 }
