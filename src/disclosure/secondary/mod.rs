@@ -22,7 +22,7 @@ use build::{cohort_keys, Cohort, Frames};
 pub use hierarchy::Hierarchy;
 use write_back::write_back;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
