@@ -61,7 +61,8 @@ pub struct Context<'a> {
     /// it, so the periods that end before P are left out (on 1M persons most of them).
     pub municipality_cover: LazyFrame,
     /// Cumulative covered days of target benefit, activation, support, company offers and any
-    /// benefit (`intervals::covered_steps`).
+    /// benefit (`intervals::covered_steps`); target and any benefit only from the first day
+    /// their readers read (`target_days_from`, `exits_from`).
     pub target_days: LazyFrame,
     pub activation_days: LazyFrame,
     pub support_days: LazyFrame,
@@ -129,7 +130,7 @@ impl<'a> Context<'a> {
         let target = spells::target_periods(&extract, config);
         let mut support_kinds = config.activation_kinds.clone();
         support_kinds.push("mentor".into());
-        let exits_from = lit(exits_from(period));
+        let exits_from = exits_from(period);
         let all_benefits = extract
             .benefit_periods
             .clone()
@@ -139,50 +140,45 @@ impl<'a> Context<'a> {
                 col(s::START).cast(DataType::Int32),
                 col(s::END).cast(DataType::Int32),
             ])
-            .filter(col(s::END).gt_eq(exits_from.clone()));
+            .filter(on_or_after(s::END, exits_from));
         let held = extract
             .meetings
             .clone()
             .lazy()
             .filter(col(s::STATUS).eq(lit("held")))
             .select([col(s::PERSON_ID), col(s::DATE).cast(DataType::Int32)])
-            .filter(col(s::DATE).gt_eq(lit(held_from(period, extract.end))));
+            .filter(on_or_after(s::DATE, held_from(period, extract.end)));
         let paid = extract
             .paid_hours
             .clone()
             .lazy()
             .filter(col(s::HOURS).gt(lit(0.0)))
             .select([col(s::PERSON_ID), col(s::MONTH).cast(DataType::Int32)])
-            .filter(col(s::MONTH).gt_eq(exits_from));
+            .filter(on_or_after(s::MONTH, exits_from));
         // The counts of held meetings and paid months first: from then on the measures read
         // only the rows of these tables since `kept_from` (on 1M persons 1 in 10, so 330 MiB
-        // fewer are held while the other step functions are built). Nor are the earnings.
+        // fewer are held while the other step functions are built), nor the earnings.
         let held_meetings = materialise(intervals::count_steps(held, s::DATE))?;
         let paid_months = materialise(intervals::count_steps(paid, s::MONTH))?;
-        let from = lit(kept_from(period, extract.end)?);
-        let since = |df: DataFrame, day: &str| {
-            df.lazy()
-                .filter(col(day).cast(DataType::Int32).gt_eq(from.clone()))
-                .collect()
-        };
+        let from = kept_from(period, extract.end)?;
+        let since = |df: DataFrame, day: &str| df.lazy().filter(on_or_after(day, from)).collect();
         extract.meetings = since(std::mem::take(&mut extract.meetings), s::DATE)?;
         extract.paid_hours = since(
             std::mem::take(&mut extract.paid_hours).drop(s::EARNINGS)?,
             s::MONTH,
         )?;
-        // Then the two unions of every benefit period, while the fewest other frames are held:
-        // their sorts are the largest transients of the stage.
+        // Then the two unions of benefit periods, while the fewest other frames are held: their
+        // sorts are the largest transients of the stage.
         let benefit_days = materialise(intervals::covered_steps(
             intervals::union(all_benefits, &[s::PERSON_ID], s::START, s::END, 0)?,
             s::START,
             s::END,
         ))?;
-        let since_target = lit(target_days_from(period, extract.end));
         let target_days = materialise(intervals::covered_steps(
             intervals::union(
                 target
                     .clone()
-                    .filter(col(s::END).cast(DataType::Int32).gt_eq(since_target)),
+                    .filter(on_or_after(s::END, target_days_from(period, extract.end))),
                 &[s::PERSON_ID],
                 s::START,
                 s::END,
@@ -192,9 +188,7 @@ impl<'a> Context<'a> {
             s::END,
         ))?;
         let municipality_cover = materialise(intervals::cover_steps(
-            target
-                .clone()
-                .filter(col(s::END).cast(DataType::Int32).gt_eq(lit(period.start))),
+            target.clone().filter(on_or_after(s::END, period.start)),
             s::MUNICIPALITY,
             s::START,
             s::END,
@@ -383,6 +377,12 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The rows whose day column `day` (a date or an i32 day) is `from` or later: how every window
+/// cut of the context is written.
+fn on_or_after(day: &str, from: Day) -> Expr {
+    col(day).cast(DataType::Int32).gt_eq(lit(from))
+}
+
 /// The first day of the five years `[r − 1825, r]`.
 fn five_years_from(r: Day) -> Day {
     r - (FIVE_YEARS - 1)
@@ -453,18 +453,14 @@ fn day_pieces(
     activation_days: LazyFrame,
 ) -> PolarsResult<LazyFrame> {
     let windows = target
-        .filter(
-            col(s::END)
-                .gt_eq(lit(p.start))
-                .and(col(s::START).lt_eq(lit(p.end))),
-        )
+        .filter(on_or_after(s::END, p.start).and(col(s::START).lt_eq(lit(p.end))))
         .select([col(s::PERSON_ID)])
         .unique(None, UniqueKeepStrategy::Any)
         .with_columns([lit(p.start).alias(FROM), lit(p.end).alias(TO)]);
     // Pieces look only at days in P, where the cover depends only on the intervals covering
     // the day: the ones that end before P are left out.
     let activation = intervals::covered_intervals(activation_days, s::START, s::END)
-        .filter(col(s::END).gt_eq(lit(p.start)))
+        .filter(on_or_after(s::END, p.start))
         .with_column(lit(1i32).alias(ACTIVATION));
     let activation_cover = intervals::cover_steps(activation, ACTIVATION, s::START, s::END)?;
     Ok(intervals::pieces(
@@ -495,24 +491,25 @@ mod tests {
         dates::parse_iso(s).expect("an ISO date")
     }
 
+    fn period(start: &str, end: &str) -> Period {
+        Period {
+            start: day(start),
+            end: day(end),
+        }
+    }
+
     #[test]
     fn rows_are_kept_from_the_earliest_window_that_reads_them() {
         // A calendar year: P, [R − 364, R] and the 12 months ending with December all start on
         // January 1st.
-        let year = Period {
-            start: day("2023-01-01"),
-            end: day("2023-12-31"),
-        };
+        let year = period("2023-01-01", "2023-12-31");
         assert_eq!(
             kept_from(year, day("2023-12-31")).map(dates::iso).ok(),
             Some("2023-01-01".into())
         );
         // A half year ending mid-month: [R − 364, R] starts on 2022-06-16, before P and before
         // the 12 months from July 2022.
-        let half = Period {
-            start: day("2023-01-01"),
-            end: day("2023-06-15"),
-        };
+        let half = period("2023-01-01", "2023-06-15");
         assert_eq!(
             kept_from(half, day("2023-06-15")).map(dates::iso).ok(),
             Some("2022-06-16".into())
@@ -523,28 +520,19 @@ mod tests {
     fn exits_are_read_from_the_day_after_the_earliest_end_that_counts() {
         // P from 2023-01-01: the earliest exit that counts ends on 2022-01-01 (+ 365 = P's
         // first day), so its windows start on 2022-01-02.
-        let year = Period {
-            start: day("2023-01-01"),
-            end: day("2023-12-31"),
-        };
+        let year = period("2023-01-01", "2023-12-31");
         assert_eq!(dates::iso(exits_from(year)), "2022-01-02");
     }
 
     #[test]
     fn held_meetings_are_read_from_the_earliest_six_months_that_end_in_p() {
         // Day 182 of a spell on P's first day: the spell began on 2022-07-03, before R − 364.
-        let year = Period {
-            start: day("2023-01-01"),
-            end: day("2023-12-31"),
-        };
+        let year = period("2023-01-01", "2023-12-31");
         assert_eq!(dates::iso(held_from(year, day("2023-12-31"))), "2022-07-03");
         // R long after P: the profile's `[R − 364, R]` starts later, so P rules.
         assert_eq!(dates::iso(held_from(year, day("2024-12-31"))), "2022-07-03");
         // P after R − 364 + 182: the profile's year comes first.
-        let late = Period {
-            start: day("2023-12-01"),
-            end: day("2023-12-31"),
-        };
+        let late = period("2023-12-01", "2023-12-31");
         assert_eq!(dates::iso(held_from(late, day("2023-12-31"))), "2023-01-01");
     }
 }
