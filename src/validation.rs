@@ -110,6 +110,7 @@ impl Warning {
 pub struct ValidationReport {
     pub findings: Vec<Finding>,
     pub warnings: Vec<Warning>,
+    /// The data-quality summary; built by `forloeb validate` only, empty in a run.
     pub summary: Vec<String>,
 }
 

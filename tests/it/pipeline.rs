@@ -78,6 +78,23 @@ fn run_on_tiny_writes_tables_and_manifest() {
 }
 
 #[test]
+fn validate_builds_the_data_quality_summary_and_a_run_skips_it() {
+    let tiny = fixture("tiny");
+    let report = forloeb::validate(&tiny, None).unwrap();
+    assert!(report.is_valid());
+    assert!(
+        report
+            .summary
+            .iter()
+            .any(|l| l.starts_with("benefit_periods")),
+        "{:?}",
+        report.summary
+    );
+    let (_, report) = forloeb::extract::load(&tiny).unwrap();
+    assert!(report.summary.is_empty(), "{:?}", report.summary);
+}
+
+#[test]
 fn rerun_is_byte_identical_and_replaces_the_report() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
