@@ -83,6 +83,9 @@ fn examine(dir: &Path, summary: Summary) -> Result<(Option<Extract>, ValidationR
     // Per table, its rows whose person_id is not one of persons (listed among the row rules).
     let mut unknown: Vec<Vec<Finding>> = vec![Vec::new(); TABLES.len()];
     let mut rows_per_file: Vec<(String, u64)> = Vec::new();
+    // The persons' text ids and integer ids, once persons is read: every other table's ids are
+    // looked up in it.
+    let mut keys: Option<DataFrame> = None;
     for source in &sources {
         let mut parts = Vec::new();
         for part in &source.parts {
@@ -101,10 +104,14 @@ fn examine(dir: &Path, summary: Summary) -> Result<(Option<Extract>, ValidationR
             &heights,
         );
         let df = concat_parts(parts, &source.spec)?;
-        let df = match (i, &frames[0]) {
-            (0, _) => ids::number_persons(df)?,
-            (_, Some(persons)) => {
-                let (df, findings) = ids::number_rows(df, persons, source.spec, &origins[i])?;
+        let df = match (i, &keys) {
+            (0, _) => {
+                let persons = ids::number_persons(df)?;
+                keys = Some(ids::person_keys(&persons)?);
+                persons
+            }
+            (_, Some(keys)) => {
+                let (df, findings) = ids::number_rows(df, keys, source.spec, &origins[i])?;
                 unknown[i] = findings;
                 df
             }
