@@ -166,11 +166,16 @@ pub fn by_levels(
 /// Column `c` of `df` as text values (null as empty), for the Rust-side steps (estimators,
 /// disclosure walks, charts) that work on small aggregated tables.
 pub fn texts(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
+    Ok(text_refs(df, c)?.into_iter().map(str::to_owned).collect())
+}
+
+/// [`texts`] borrowed from `df`, for walks that look many keys up and would otherwise copy each.
+pub fn text_refs<'a>(df: &'a DataFrame, c: &str) -> PolarsResult<Vec<&'a str>> {
     Ok(df
         .column(c)?
         .str()?
         .iter()
-        .map(|v| v.unwrap_or("").to_owned())
+        .map(|v| v.unwrap_or(""))
         .collect())
 }
 

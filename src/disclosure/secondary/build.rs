@@ -329,8 +329,19 @@ pub(super) fn destinations(f: &Frames, h: &Hierarchy, cells: &mut Cells) -> Resu
 /// A cohort: (unit, entry year, group).
 pub(super) type Cohort = (String, i64, String);
 
+/// A [`Cohort`] borrowed from its table: `duration` looks up hundreds of thousands of curve
+/// points and sub-table cells by cohort, and copying two texts for each took most of its time.
+type CohortRef<'a> = (&'a str, i64, &'a str);
+
 pub(super) fn cohort_keys(df: &DataFrame) -> PolarsResult<Vec<Cohort>> {
-    let (u, g) = (texts(df, out::UNIT)?, texts(df, out::GROUP)?);
+    Ok(cohort_refs(df)?
+        .into_iter()
+        .map(|(u, y, g)| (u.to_owned(), y, g.to_owned()))
+        .collect())
+}
+
+fn cohort_refs(df: &DataFrame) -> PolarsResult<Vec<CohortRef<'_>>> {
+    let (u, g) = (text_refs(df, out::UNIT)?, text_refs(df, out::GROUP)?);
     let y = ints(df, ENTRY_YEAR)?;
     Ok(u.into_iter()
         .zip(y)
@@ -352,17 +363,17 @@ pub(super) fn duration(
     ) else {
         return Ok(());
     };
-    let keys = cohort_keys(raw)?;
+    let keys = cohort_refs(raw)?;
     let spells = figures(raw, safe, SPELLS)?;
     let events = figures(raw, safe, EVENTS)?;
     let censored = figures(raw, safe, CENSORED)?;
     // (spells, events, censored) cells per cohort.
-    let mut cohort: PlHashMap<&Cohort, [Option<CellId>; 3]> = PlHashMap::default();
-    for (row, key) in keys.iter().enumerate() {
+    let mut cohort: PlHashMap<CohortRef, [Option<CellId>; 3]> = PlHashMap::default();
+    for (row, &key) in keys.iter().enumerate() {
         let sp = spells[row].map(|(v, hid)| cells.add(v, hid, Place::Cohort(row)));
         let ev = events[row].map(|(v, hid)| cells.add(v, hid, Place::Events(row)));
         let ce = censored[row].map(|(v, hid)| cells.add(v, hid, Place::Events(row)));
-        let tier = tier(h, &key.0, &key.2);
+        let tier = tier(h, key.0, key.2);
         for id in [sp, ev, ce].into_iter().flatten() {
             cells.weigh(id, tier);
         }
@@ -373,18 +384,18 @@ pub(super) fn duration(
         }
         cohort.insert(key, [sp, ev, ce]);
     }
-    let groups = group_list(&keys.iter().map(|k| k.2.clone()).collect::<Vec<_>>());
+    let groups = group_list(&keys.iter().map(|k| k.2.to_owned()).collect::<Vec<_>>());
     let years: BTreeSet<i64> = keys.iter().map(|k| k.1).collect();
     for &y in &years {
         // events + censored = spells.
         cells.tables.extend(h.cube(&groups, 3, |u, g, x| {
-            let [sp, ev, ce] = *cohort.get(&(u.to_owned(), y, g.to_owned()))?;
+            let [sp, ev, ce] = *cohort.get(&(u, y, g))?;
             [ev, ce, sp][x]
         }));
     }
 
     // Curve points: at_risk and events_cum per (entry year, t) over units × groups.
-    let ckeys = cohort_keys(craw)?;
+    let ckeys = cohort_refs(craw)?;
     let t = ints(craw, T_DAYS)?;
     let at_risk = ints(craw, AT_RISK)?;
     let events_cum = ints(craw, EVENTS_CUM)?;
@@ -395,18 +406,18 @@ pub(super) fn duration(
         .map(|v| v.unwrap_or(false))
         .collect();
     // (at_risk, events_cum) cells per cohort and t; the last t of each cohort's curve.
-    let mut point: PlHashMap<(&Cohort, i64), (Option<CellId>, CellId)> = PlHashMap::default();
-    let mut last_t: PlHashMap<&Cohort, i64> = PlHashMap::default();
+    let mut point: PlHashMap<(CohortRef, i64), (Option<CellId>, CellId)> = PlHashMap::default();
+    let mut last_t: PlHashMap<CohortRef, i64> = PlHashMap::default();
     let mut grid: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    for (row, key) in ckeys.iter().enumerate() {
+    for (row, &key) in ckeys.iter().enumerate() {
         let t = t[row].unwrap_or(0);
         let hid = !shown[row];
-        let [sp, _, _] = cohort.get(key).copied().unwrap_or([None; 3]);
+        let [sp, _, _] = cohort.get(&key).copied().unwrap_or([None; 3]);
         let n = at_risk[row].unwrap_or(0);
         // At t = 0 the spells at risk are the cohort's spells.
         let risk = cells.share(sp.filter(|_| t == 0), n, hid, Place::Point(row));
         let ev = cells.add(events_cum[row].unwrap_or(0), hid, Place::Point(row));
-        let tier = tier(h, &key.0, &key.2);
+        let tier = tier(h, key.0, key.2);
         cells.weigh(risk, tier);
         cells.weigh(ev, tier);
         cells.implies.extend([(risk, ev), (ev, risk)]);
@@ -421,9 +432,9 @@ pub(super) fn duration(
         for &t in ts {
             for pick in [0, 1] {
                 cells.tables.extend(h.unit_group(&groups, |u, g| {
-                    let key = (u.to_owned(), *y, g.to_owned());
-                    let (key, _) = cohort.get_key_value(&key)?;
-                    match point.get(&(*key, t)) {
+                    let key = (u, *y, g);
+                    let cells = cohort.get(&key)?;
+                    match point.get(&(key, t)) {
                         Some(&(risk, ev)) => {
                             if pick == 0 {
                                 risk
@@ -433,9 +444,7 @@ pub(super) fn duration(
                         }
                         // After its curve ended a cohort has nobody at risk (a known zero)
                         // and all its events: the cohort's events cell.
-                        None if last_t.get(key).is_some_and(|&l| l < t) && pick == 1 => {
-                            cohort.get(key).and_then(|c| c[1])
-                        }
+                        None if last_t.get(&key).is_some_and(|&l| l < t) && pick == 1 => cells[1],
                         None => None,
                     }
                 }));
@@ -444,29 +453,29 @@ pub(super) fn duration(
     }
 
     // Incidence: per cohort and horizon the four classes and S(h) sum to 1.
-    let mut survival: PlHashMap<(&Cohort, i64), CellId> = PlHashMap::default();
+    let mut survival: PlHashMap<(CohortRef, i64), CellId> = PlHashMap::default();
     for (j, hz) in horizons.iter().enumerate() {
         let (a, b) = (
             floats(raw, &survival_columns(*hz)[0])?,
             floats(safe, &survival_columns(*hz)[0])?,
         );
-        for (row, key) in keys.iter().enumerate() {
+        for (row, &key) in keys.iter().enumerate() {
             if let Some(v) = a[row] {
                 let scaled = (v * PROBABILITY_SCALE) as i64;
                 let id = cells.add(scaled, b[row].is_none(), Place::Survival(row, j));
                 cells.cost[id] = SURVIVAL_COST + scaled;
-                if let Some(sp) = cohort.get(key).and_then(|c| c[0]) {
+                if let Some(sp) = cohort.get(&key).and_then(|c| c[0]) {
                     cells.implies.push((sp, id));
                 }
                 survival.insert((key, i64::from(*hz)), id);
             }
         }
     }
-    let ikeys = cohort_keys(iraw)?;
+    let ikeys = cohort_refs(iraw)?;
     let it = ints(iraw, T_DAYS)?;
     let (a, b) = (floats(iraw, CIF)?, floats(isafe, CIF)?);
-    let mut lines: BTreeMap<(&Cohort, i64), Vec<CellId>> = BTreeMap::new();
-    for (row, key) in ikeys.iter().enumerate() {
+    let mut lines: BTreeMap<(CohortRef, i64), Vec<CellId>> = BTreeMap::new();
+    for (row, &key) in ikeys.iter().enumerate() {
         let Some(v) = a[row] else { continue };
         let id = cells.add(
             (v * PROBABILITY_SCALE) as i64,

@@ -29,7 +29,7 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::error::Error;
 use crate::measures::duration::survival_columns;
-use crate::measures::{floats, ints, texts, Table};
+use crate::measures::{floats, ints, text_refs, texts, Table};
 use crate::reference::{self, Reference};
 use crate::schema::out::hidden::TOTAL;
 use crate::schema::out::{TableId, CATEGORY, PROFILE_SIDES, VARIABLE};
