@@ -247,6 +247,7 @@ pub fn table(
     let mut strata_parts = Vec::new();
     let mut definitions = Vec::new();
     let mut notes = Vec::new();
+    let person_strata = strata::PersonStrata::new(&ctx.persons, r_year)?;
     for m in MEASURES {
         let Units { rows, den, num } = match (m.rows)(ctx)? {
             Rows::Units(units) => *units,
@@ -266,7 +267,8 @@ pub fn table(
         let rows = rows.collect()?.lazy();
         if m.kind != Kind::PerYear {
             strata_parts.push(
-                strata::pool(rows.clone(), &ctx.persons, r_year, m.name, DEN, NUM)
+                person_strata
+                    .pool(rows.clone(), m.name, DEN, NUM)
                     .collect()?
                     .lazy(),
             );

@@ -32,42 +32,87 @@ impl Strata {
     }
 }
 
-/// One measure's unit-level rows (`person_id`, `municipality`, `den`, `num`) pooled per
-/// municipality and stratum of the person on R (`r_year` = year of R), with `measure`.
-pub(super) fn pool(
-    rows: LazyFrame,
-    persons: &DataFrame,
-    r_year: i32,
-    measure: &str,
-    den: &str,
-    num: &str,
-) -> LazyFrame {
-    let persons = persons.clone().lazy().select([
-        col(s::PERSON_ID),
-        s::age_band(col(s::BIRTH_YEAR), r_year).alias(AGE_BAND),
-        col(s::SEX),
-        col(s::ORIGIN),
-    ]);
-    rows.join(
-        persons,
-        [col(s::PERSON_ID)],
-        [col(s::PERSON_ID)],
-        JoinArgs::new(JoinType::Left),
-    )
-    .with_columns(
-        STRATUM
-            .iter()
-            .map(|c| col(*c).fill_null(lit(UNKNOWN)))
-            .collect::<Vec<_>>(),
-    )
-    .group_by([
-        col(s::MUNICIPALITY),
-        col(AGE_BAND),
-        col(s::SEX),
-        col(s::ORIGIN),
-    ])
-    .agg([col(num).sum().alias(NUM), col(den).sum().alias(DEN)])
-    .with_column(lit(measure.to_owned()).alias(out::MEASURE))
+/// Every person's stratum on R, built once for all measures: a stratum number per person, and
+/// the [`STRATUM`] columns of each number. Why: each measure's pooling computed every person's
+/// age band, joined the persons and grouped on three text columns; with the numbers it joins
+/// one integer and groups on two (on 1M persons the strata of the 17 proportion measures took
+/// 1.1 s).
+pub(super) struct PersonStrata {
+    /// `person_id` and [`NUMBER`].
+    of_person: DataFrame,
+    /// [`NUMBER`] and the [`STRATUM`] columns.
+    columns: DataFrame,
+}
+
+/// Working column: a stratum's number.
+const NUMBER: &str = "__stratum";
+
+impl PersonStrata {
+    /// The strata of `persons` on R (`r_year` = year of R); a null attribute is [`UNKNOWN`].
+    pub(super) fn new(persons: &DataFrame, r_year: i32) -> PolarsResult<PersonStrata> {
+        let attributes = persons
+            .clone()
+            .lazy()
+            .select([
+                col(s::PERSON_ID),
+                s::age_band(col(s::BIRTH_YEAR), r_year).alias(AGE_BAND),
+                col(s::SEX),
+                col(s::ORIGIN),
+            ])
+            .with_columns(
+                STRATUM
+                    .iter()
+                    .map(|c| col(*c).fill_null(lit(UNKNOWN)))
+                    .collect::<Vec<_>>(),
+            );
+        let columns = attributes
+            .clone()
+            .select(STRATUM.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .unique(None, UniqueKeepStrategy::Any)
+            .sort(STRATUM, SortMultipleOptions::default())
+            .with_row_index(NUMBER, None)
+            .collect()?;
+        let on: Vec<Expr> = STRATUM.iter().map(|c| col(*c)).collect();
+        let of_person = attributes
+            .join(
+                columns.clone().lazy(),
+                on.clone(),
+                on,
+                JoinArgs::new(JoinType::Left),
+            )
+            .select([col(s::PERSON_ID), col(NUMBER)])
+            .collect()?;
+        Ok(PersonStrata { of_person, columns })
+    }
+
+    /// One measure's unit-level rows (`person_id`, `municipality`, `den`, `num`) pooled per
+    /// municipality and stratum of the person, with `measure`. A person not in persons (none in
+    /// a valid extract) is of the stratum unknown × unknown × unknown.
+    pub(super) fn pool(&self, rows: LazyFrame, measure: &str, den: &str, num: &str) -> LazyFrame {
+        rows.join(
+            self.of_person.clone().lazy(),
+            [col(s::PERSON_ID)],
+            [col(s::PERSON_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .group_by([col(s::MUNICIPALITY), col(NUMBER)])
+        .agg([col(num).sum().alias(NUM), col(den).sum().alias(DEN)])
+        .join(
+            self.columns.clone().lazy(),
+            [col(NUMBER)],
+            [col(NUMBER)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col(s::MUNICIPALITY),
+            col(AGE_BAND).fill_null(lit(UNKNOWN)),
+            col(s::SEX).fill_null(lit(UNKNOWN)),
+            col(s::ORIGIN).fill_null(lit(UNKNOWN)),
+            col(NUM),
+            col(DEN),
+        ])
+        .with_column(lit(measure.to_owned()).alias(out::MEASURE))
+    }
 }
 
 /// The pooled parts of every proportion measure as one [`Strata`], with each municipality's
