@@ -266,15 +266,10 @@ fn parquet_files_and_hive_folders_give_the_same_tables_as_csv() {
     same_tables(&tiny, &mixed, "between CSV and Parquet input");
 }
 
-#[test]
-fn blanks_around_codes_and_ids_are_trimmed() {
-    let tiny = fixture("tiny");
-    let tmp = tempfile::tempdir().unwrap();
-    let padded = tmp.path().join("padded");
-    std::fs::create_dir_all(&padded).unwrap();
-    // Every field of every table with a blank on each side (a tab before the codes), except
-    // the empty ones; coded values are read as written first, so these take the second pass.
-    for entry in std::fs::read_dir(&tiny).unwrap() {
+/// A copy of `tiny` in `dir` with field `i` of every CSV data row replaced by `pad(i, field)`.
+fn padded(tiny: &Path, dir: &Path, pad: impl Fn(usize, &str) -> String) {
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(tiny).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_owned();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -285,11 +280,8 @@ fn blanks_around_codes_and_ids_are_trimmed() {
                 for line in lines {
                     let fields: Vec<String> = line
                         .split(',')
-                        .map(|f| match f {
-                            "" => String::new(),
-                            f if f.starts_with(char::is_alphabetic) => format!("\t{f} "),
-                            f => format!(" {f} "),
-                        })
+                        .enumerate()
+                        .map(|(i, f)| pad(i, f))
                         .collect();
                     out.push_str(&fields.join(","));
                     out.push('\n');
@@ -298,9 +290,53 @@ fn blanks_around_codes_and_ids_are_trimmed() {
             }
             _ => text,
         };
-        std::fs::write(padded.join(name), text).unwrap();
+        std::fs::write(dir.join(name), text).unwrap();
     }
-    same_tables(&tiny, &padded, "with blanks");
+}
+
+#[test]
+fn blanks_around_codes_and_ids_are_trimmed() {
+    let tiny = fixture("tiny");
+    let tmp = tempfile::tempdir().unwrap();
+    // Every field of every table with a blank on each side (a tab before the codes), except
+    // the empty ones; coded values are read as written first, so these take the second pass.
+    padded(&tiny, &tmp.path().join("padded"), |_, f| match f {
+        "" => String::new(),
+        f if f.starts_with(char::is_alphabetic) => format!("\t{f} "),
+        f => format!(" {f} "),
+    });
+    same_tables(&tiny, &tmp.path().join("padded"), "with blanks");
+    // Only the ids, with a blank after them: ids are read as written first too, and only
+    // these take the pass that trims them.
+    padded(&tiny, &tmp.path().join("ids"), |i, f| match i {
+        0 => format!("{f}\u{a0}"),
+        _ => f.to_owned(),
+    });
+    same_tables(&tiny, &tmp.path().join("ids"), "with blanks after the ids");
+}
+
+#[test]
+fn an_id_of_blanks_only_is_empty() {
+    let tiny = fixture("tiny");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("blank");
+    padded(&tiny, &dir, |_, f| f.to_owned());
+    let path = dir.join("meetings.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let (_, rest) = lines[2].split_once(',').unwrap();
+    lines[2] = format!(" \t ,{rest}");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let report = forloeb::validate(&dir, None).unwrap();
+    let text = report.to_string();
+    assert!(!report.is_valid(), "{text}");
+    assert_eq!(report.findings.len(), 1, "{text}");
+    let f = &report.findings[0];
+    assert_eq!(
+        (f.table, f.column.as_deref(), f.problem.as_str()),
+        ("meetings", Some("person_id"), "is empty"),
+        "{text}"
+    );
 }
 
 #[test]
