@@ -159,29 +159,19 @@ pub fn build(extract: &Extract, config: &Config) -> PolarsResult<Spells> {
             unpacked(col(REACH)).alias(sp::SPELL_END),
             col(s::MUNICIPALITY),
         ]);
-    let exits = extract.persons.clone().lazy().select([
-        col(s::PERSON_ID),
-        col(s::EXIT_DATE).cast(DataType::Int32).alias("__exit"),
-    ]);
+    let exit = crate::extract::of_person(&extract.persons, s::EXIT_DATE)?.cast(DataType::Int32);
     let over = col(sp::SPELL_END) + lit(gap + 1);
-    let spells = merged
-        .join(
-            exits,
-            [col(s::PERSON_ID)],
-            [col(s::PERSON_ID)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            (col(sp::SPELL_END) - col(sp::SPELL_START) + lit(1)).alias(sp::DURATION_DAYS),
-            col(sp::SPELL_START)
-                .lt_eq(lit(x + gap))
-                .alias(sp::LEFT_CENSORED),
-            over.clone()
-                .lt_eq(lit(e))
-                .and(col("__exit").is_null().or(col("__exit").gt(over)))
-                .alias(sp::CLOSED),
-            (col(sp::SPELL_START) + lit(config.entry_group_window_days)).alias("__entry"),
-        ]);
+    let spells = merged.with_column(exit.alias("__exit")).with_columns([
+        (col(sp::SPELL_END) - col(sp::SPELL_START) + lit(1)).alias(sp::DURATION_DAYS),
+        col(sp::SPELL_START)
+            .lt_eq(lit(x + gap))
+            .alias(sp::LEFT_CENSORED),
+        over.clone()
+            .lt_eq(lit(e))
+            .and(col("__exit").is_null().or(col("__exit").gt(over)))
+            .alias(sp::CLOSED),
+        (col(sp::SPELL_START) + lit(config.entry_group_window_days)).alias("__entry"),
+    ]);
     let spells = group_on(spells, "__entry", group_steps(extract))
         .select([
             col(s::PERSON_ID),

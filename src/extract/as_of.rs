@@ -13,6 +13,22 @@ use super::{codes, Extract};
 /// Working column: a paid month's person × month key.
 const MONTH_KEY: &str = "__month_key";
 
+/// Column `c` of each row's person, as an expression over rows with `person_id`; `persons` are
+/// a view's (`Extract::as_of`). See [`at_person`].
+pub fn of_person(persons: &DataFrame, c: &str) -> PolarsResult<Expr> {
+    Ok(at_person(
+        persons.column(c)?.as_materialized_series().clone(),
+    ))
+}
+
+/// The value of each row's person, as an expression over rows with `person_id`, from `values`
+/// in the order of a view's persons (one per person, of person `i` at position `i`). A view's
+/// persons hold id `i` in row `i` ([`Extract::into_as_of`] ensures it), so this is a gather at
+/// the id, not a hash join of the rows against a million persons.
+pub fn at_person(values: Series) -> Expr {
+    lit(values).gather(col(s::PERSON_ID), false)
+}
+
 impl Extract {
     /// The extract as seen on reference date `r` (MEASURES.md, general conventions): data
     /// dated after `r` does not exist, so that a report as of R computed from a later extract
@@ -74,11 +90,9 @@ impl Extract {
         // persons, else by person (stably), the order the rest of the pipeline has always seen.
         let with_exit = |df: DataFrame| {
             let by_person = df.height() <= persons.height();
-            let lf = df.lazy().with_column(
-                lit(exit_dates.clone())
-                    .gather(col(s::PERSON_ID), false)
-                    .alias(s::EXIT_DATE),
-            );
+            let lf = df
+                .lazy()
+                .with_column(at_person(exit_dates.clone()).alias(s::EXIT_DATE));
             if by_person {
                 lf.sort(
                     [s::PERSON_ID],

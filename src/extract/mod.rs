@@ -25,6 +25,7 @@ use crate::error::Error;
 use crate::schema::{TableSpec, TABLES};
 
 pub use crate::validation::{Finding, ValidationReport, Warning};
+pub use as_of::{at_person, of_person};
 pub use discover::{InputFile, EXTRACT_TOML};
 
 use rows::Origin;

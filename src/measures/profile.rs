@@ -216,13 +216,10 @@ pub fn longterm_profile(ctx: &Context<'_>) -> PolarsResult<(Table, Vec<String>)>
 /// The stock on R, one row per person, with the persons' attributes, the side ([`LONG`]) and
 /// the value behind every windowed variable.
 fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
-    let persons = ctx.persons.clone().lazy().select([
-        col(s::PERSON_ID),
-        col(s::BIRTH_YEAR),
-        col(s::SEX),
-        col(s::ORIGIN),
-        col(s::EDUCATION),
-    ]);
+    let persons = [s::BIRTH_YEAR, s::SEX, s::ORIGIN, s::EDUCATION]
+        .iter()
+        .map(|c| Ok(crate::extract::of_person(&ctx.persons, c)?.alias(*c)))
+        .collect::<PolarsResult<Vec<_>>>()?;
     // The extract is cut at R, so every row below starts (or is dated) on or before R.
     let in_12m = |c: &str| col(c).cast(DataType::Int32).gt_eq(lit(from_12m));
     let interventions = ctx.interventions.clone().lazy().filter(in_12m(s::END));
@@ -240,20 +237,11 @@ fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
         .clone()
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias(SICK));
-    let lf = ctx
-        .stock
-        .clone()
-        .join(
-            persons,
-            [col(s::PERSON_ID)],
-            [col(s::PERSON_ID)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            col(DAYS_ON).gt(lit(ctx.config.long_term_days)).alias(LONG),
-            lit(from_12m).alias(FROM_12M),
-            lit(ctx.r()).alias(R),
-        ]);
+    let lf = ctx.stock.clone().with_columns(persons).with_columns([
+        col(DAYS_ON).gt(lit(ctx.config.long_term_days)).alias(LONG),
+        lit(from_12m).alias(FROM_12M),
+        lit(ctx.r()).alias(R),
+    ]);
     let lf = ctx.held_in(lf, FROM_12M, R, MEETINGS);
     let lf = with_count(lf, interventions, INTERVENTIONS);
     let lf = with_count(lf, cancellations, CANCELLATIONS);
