@@ -154,11 +154,7 @@ impl Extract {
                 col(s::EARNINGS),
             ])
             .collect()?;
-        months.rechunk_mut_par();
-        let mut key = months.column(MONTH_KEY)?.as_materialized_series().clone();
-        let months = if key.is_sorted(SortOptions::default())? {
-            key.set_sorted_flag(polars::series::IsSorted::Ascending);
-            months.with_column(key.into_column())?;
+        let months = if super::flag_if_sorted(&mut months, MONTH_KEY)? {
             months
         } else {
             let stable = SortMultipleOptions::default().with_maintain_order(true);

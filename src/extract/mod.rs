@@ -188,6 +188,24 @@ pub fn load(dir: &Path) -> Result<(Extract, ValidationReport), Error> {
     }
 }
 
+/// Marks column `key` of `df` sorted when its values ascend without nulls (one pass over the
+/// column, made one chunk), so that a sort on it leaves it as it is and a group-by on it takes
+/// runs of rows; returns whether it does. Registers are mostly written person by person and
+/// date by date, so keys packed from those usually ascend already.
+fn flag_if_sorted(df: &mut DataFrame, key: &str) -> PolarsResult<bool> {
+    df.rechunk_mut_par();
+    let column = df.column(key)?.as_materialized_series();
+    let sorted = column.null_count() == 0 && column.is_sorted(SortOptions::default())?;
+    if sorted {
+        df.apply(key, |c| {
+            let mut c = c.clone();
+            c.set_sorted_flag(polars::series::IsSorted::Ascending);
+            c
+        })?;
+    }
+    Ok(sorted)
+}
+
 /// Position of a table in [`TABLES`], the order of the frames during ingest. Only the names of
 /// [`TABLES`] are ever passed.
 fn table_index(name: &str) -> usize {

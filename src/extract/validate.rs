@@ -272,18 +272,7 @@ fn candidates(df: &DataFrame, spec: &TableSpec) -> PolarsResult<DataFrame> {
         .with_row_index(ROW, None)
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
-    keys.rechunk_mut_par();
-    let sorted = {
-        let key = keys.column(KEY)?.as_materialized_series();
-        key.null_count() == 0 && key.is_sorted(SortOptions::default())?
-    };
-    if sorted {
-        keys.apply(KEY, |c| {
-            let mut c = c.clone();
-            c.set_sorted_flag(polars::series::IsSorted::Ascending);
-            c
-        })?;
-    }
+    super::flag_if_sorted(&mut keys, KEY)?;
     let key_col = col(KEY);
     let rows = keys
         .lazy()
