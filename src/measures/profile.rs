@@ -216,7 +216,7 @@ pub fn longterm_profile(ctx: &Context<'_>) -> PolarsResult<(Table, Vec<String>)>
 /// The stock on R, one row per person, with the persons' attributes, the side ([`LONG`]) and
 /// the value behind every windowed variable.
 fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
-    let persons = [s::BIRTH_YEAR, s::SEX, s::ORIGIN, s::EDUCATION]
+    let attributes = [s::BIRTH_YEAR, s::SEX, s::ORIGIN, s::EDUCATION]
         .iter()
         .map(|c| Ok(crate::extract::of_person(&ctx.persons, c)?.alias(*c)))
         .collect::<PolarsResult<Vec<_>>>()?;
@@ -237,7 +237,7 @@ fn person_values(ctx: &Context<'_>, from_12m: Day) -> PolarsResult<LazyFrame> {
         .clone()
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias(SICK));
-    let lf = ctx.stock.clone().with_columns(persons).with_columns([
+    let lf = ctx.stock.clone().with_columns(attributes).with_columns([
         col(DAYS_ON).gt(lit(ctx.config.long_term_days)).alias(LONG),
         lit(from_12m).alias(FROM_12M),
         lit(ctx.r()).alias(R),

@@ -66,18 +66,18 @@ impl PersonStrata {
                     .map(|c| col(*c).fill_null(lit(UNKNOWN)))
                     .collect::<Vec<_>>(),
             );
+        let stratum: Vec<Expr> = STRATUM.iter().map(|c| col(*c)).collect();
         let columns = attributes
             .clone()
-            .select(STRATUM.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .select(stratum.clone())
             .unique(None, UniqueKeepStrategy::Any)
             .sort(STRATUM, SortMultipleOptions::default())
             .with_row_index(NUMBER, None)
             .collect()?;
-        let on: Vec<Expr> = STRATUM.iter().map(|c| col(*c)).collect();
         let mut args = JoinArgs::new(JoinType::Left);
         args.maintain_order = MaintainOrderJoin::Left;
         let of_person = attributes
-            .join(columns.clone().lazy(), on.clone(), on, args)
+            .join(columns.clone().lazy(), stratum.clone(), stratum, args)
             .select([col(NUMBER)])
             .collect()?;
         let of_person = of_person.columns()[0].as_materialized_series().clone();
